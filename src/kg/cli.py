@@ -1,0 +1,159 @@
+"""The `kg` command: a thin Click layer over the library.
+
+Commands parse arguments, call plain functions and print. Heavy libraries (rdflib, pyshacl, owlready2,
+SPARQLWrapper) are imported inside the functions that need them, so `kg query` starts fast.
+Exit codes follow pyshacl: 0 success or conforms, 1 findings (violations, inconsistency), 2 bad input or
+runtime error (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from kg import __version__
+from kg.errors import KgError
+
+FINDINGS = 1
+
+
+class KgGroup(click.Group):
+    """Turns KgError (and any unexpected error) into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except KgError as err:
+            click.echo(f"kg: {err}", err=True)
+            ctx.exit(err.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("kg: interrupted", err=True)
+            ctx.exit(2)
+        except Exception as err:  # a bug: still no traceback unless asked for
+            if os.environ.get("KG_DEBUG"):
+                raise
+            click.echo(f"kg: internal error: {type(err).__name__}: {err} (set KG_DEBUG=1 for details)", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="A graph folder (ontology/, data/triples/, queries/) to use instead of the bundled graph.")
+@click.version_option(__version__, prog_name="kg")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """Crossroads KG: ask a provenance-first knowledge graph of Kazakhstan's illicit drug economy.
+
+    Every fact traces to a claim: the report's exact words, its section and footnote, the underlying
+    source, the hedge the report used. Start with `kg queries` and `kg query NAME`.
+    """
+    ctx.obj = {"data_dir": data_dir}
+
+
+def _layout(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from kg.layout import resolve
+
+    return resolve(ctx.obj["data_dir"])
+
+
+def _store(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from kg.graph import oxigraph_store
+
+    layout = _layout(ctx)
+    return oxigraph_store(layout.graph_files())
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def validate(ctx: click.Context, fmt: str) -> None:
+    """Check the data against the SHACL shapes (exit 1 on violations)."""
+    from kg.validate import validate_files
+
+    report = validate_files(_layout(ctx))
+    click.echo(report.to_json() if fmt == "json" else report.to_text())
+    ctx.exit(0 if report.conforms else FINDINGS)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def reason(ctx: click.Context, fmt: str) -> None:
+    """Check the ontology with HermiT: consistency and unsatisfiable classes (exit 1 if either fails)."""
+    from dataclasses import asdict
+
+    from kg.reason import reason as run_reasoner
+
+    report = run_reasoner(_layout(ctx))
+    click.echo(json.dumps({**asdict(report), "ok": report.ok}, indent=2) if fmt == "json" else report.to_text())
+    ctx.exit(0 if report.ok else FINDINGS)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def stats(ctx: click.Context, fmt: str) -> None:
+    """Count triples, claims, citations, sources, conflicts and entities per class."""
+    from kg import stats as statistics
+
+    numbers = statistics.compute(_store(ctx))
+    click.echo(statistics.to_json(numbers) if fmt == "json" else statistics.to_table(numbers))
+
+
+@main.command("queries")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
+@click.pass_context
+def list_queries(ctx: click.Context, fmt: str) -> None:
+    """List the stored questions with their parameters."""
+    from kg.catalog import load_catalog
+
+    catalog = load_catalog(_layout(ctx).queries_dir)
+    if fmt == "json":
+        click.echo(json.dumps([q.as_dict() for q in catalog], ensure_ascii=False, indent=2))
+        return
+    if fmt == "md":
+        from kg.docs import catalog_markdown
+
+        click.echo(catalog_markdown(catalog), nl=False)
+        return
+    for q in catalog:
+        params = " ".join(f"[-p {p.name}=<{p.type}>]" if not p.required else f"-p {p.name}=<{p.type}>"
+                          for p in q.params)
+        click.echo(f"{q.name:<32} {q.title}" + (f"\n{'':<32} {params}" if params else ""))
+
+
+@main.command("query")
+@click.argument("name")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter value (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md"]), default="table",
+              show_default=True)
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="Return at most N rows.")
+@click.option("--endpoint", default=None, metavar="URL", help="Run on this SPARQL 1.1 endpoint instead of the embedded graph.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds to wait for a remote endpoint.")
+@click.pass_context
+def query_command(ctx: click.Context, name: str, params: tuple[str, ...], fmt: str, limit: int | None,
+                  endpoint: str | None, timeout: float) -> None:
+    """Answer the stored question NAME (see `kg queries`)."""
+    from kg.catalog import find
+    from kg.output import render
+    from kg.params import bind, parse_assignments
+    from kg.query import run_local, run_remote
+
+    stored = find(_layout(ctx).queries_dir, name)
+    bindings = bind(stored, parse_assignments(params))
+    if endpoint:
+        result = run_remote(endpoint, stored.sparql, bindings, timeout=timeout, limit=limit)
+    else:
+        result = run_local(_store(ctx), stored.sparql, bindings, limit=limit)
+    sys.stdout.write(render(result, fmt))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,76 @@
+"""OWL 2 DL reasoning over the ontology with owlready2 and HermiT.
+
+owlready2 cannot read Turtle, so the ontology (classes, properties, vocabularies) is handed to it as
+N-Triples made from the same parse as every other command. HermiT runs on Java; Pellet is not used
+(owlready2 0.50+ ships a Pellet built for Java 25, which fails on the Java 17 found here).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+
+from kg.errors import KgError
+from kg.graph import compact, rdflib_graph
+from kg.layout import Layout
+
+
+@dataclass(frozen=True)
+class ReasonerReport:
+    consistent: bool
+    unsatisfiable: list[str] = field(default_factory=list)
+    classes: int = 0
+    properties: int = 0
+    individuals: int = 0
+    explanation: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.consistent and not self.unsatisfiable
+
+    def to_text(self) -> str:
+        lines = [
+            f"HermiT on {self.classes} classes, {self.properties} properties, {self.individuals} individuals:",
+            "  consistent" if self.consistent else f"  INCONSISTENT: {self.explanation}",
+        ]
+        if self.unsatisfiable:
+            lines.append(f"  {len(self.unsatisfiable)} unsatisfiable class(es): " + ", ".join(self.unsatisfiable))
+        elif self.consistent:
+            lines.append("  no unsatisfiable classes")
+        return "\n".join(lines)
+
+
+def reason(layout: Layout, extra_files: list | None = None) -> ReasonerReport:
+    """Check the ontology (plus `extra_files`, e.g. a test fixture) for consistency and unsatisfiable classes."""
+    if shutil.which(os.environ.get("KG_JAVA", "java")) is None:
+        raise KgError("the OWL reasoner (HermiT) needs a Java runtime: install one (e.g. apt-get install default-jre-headless)")
+    import owlready2
+
+    owlready2.JAVA_EXE = os.environ.get("KG_JAVA", "java")
+    graph = rdflib_graph(layout.ontology_files() + list(extra_files or []))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "ontology.nt")
+        graph.serialize(destination=path, format="nt", encoding="utf-8")
+        world = owlready2.World()
+        try:
+            onto = world.get_ontology(f"file://{path}").load(format="ntriples")
+        except Exception as err:  # owlready2 raises plain Exceptions on unreadable input
+            raise KgError(f"owlready2 could not read the ontology: {err}") from None
+        counts = {
+            "classes": len(list(world.classes())),
+            "properties": len(list(world.properties())),
+            "individuals": len(list(world.individuals())),
+        }
+        try:
+            with onto:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError as err:
+            return ReasonerReport(consistent=False, explanation=str(err).strip().splitlines()[-1][:300], **counts)
+        except owlready2.OwlReadyJavaError as err:
+            raise KgError(f"HermiT failed: {str(err).strip().splitlines()[-1][:300]}") from None
+        unsatisfiable = sorted(
+            compact(c.iri) for c in world.inconsistent_classes() if c.iri != "http://www.w3.org/2002/07/owl#Nothing"
+        )
+    return ReasonerReport(consistent=True, unsatisfiable=unsatisfiable, **counts)
