@@ -108,7 +108,7 @@ def _write_cache(store: ox.Store, target: Path) -> None:
             stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
         os.close(fd)
-        store.dump(path=tmp, format=ox.RdfFormat.N_QUADS)
+        store.dump(tmp, format=ox.RdfFormat.N_QUADS)
         os.replace(tmp, target)
     except OSError:
         pass
