@@ -100,8 +100,9 @@ def check_header(path: Path, header: dict) -> list[str]:
         if not isinstance(p, dict):
             problems.append(f"params[{i}] must be a mapping")
             continue
-        if set(p) - {"name", "type", "default", "description"}:
-            problems.append(f"params[{i}] has unknown keys {sorted(set(p) - {'name', 'type', 'default', 'description'})}")
+        extra = sorted(set(p) - {"name", "type", "default", "description"})
+        if extra:
+            problems.append(f"params[{i}] has unknown keys {extra}")
         if not isinstance(p.get("name"), str) or not NAME.match(p["name"]):
             problems.append(f"params[{i}].name must match {NAME.pattern}")
         if p.get("type") not in PARAM_TYPES:

@@ -134,7 +134,8 @@ def list_queries(ctx: click.Context, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md"]), default="table",
               show_default=True)
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Return at most N rows.")
-@click.option("--endpoint", default=None, metavar="URL", help="Run on this SPARQL 1.1 endpoint instead of the embedded graph.")
+@click.option("--endpoint", default=None, metavar="URL",
+              help="Run on this SPARQL 1.1 endpoint instead of the embedded graph.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds to wait for a remote endpoint.")
 @click.pass_context

@@ -45,7 +45,8 @@ def to_json(result: Result) -> str:
         return out
 
     bindings = [
-        {var: encode(term) for var, term in zip(result.variables, row) if term is not None} for row in result.rows
+        {var: encode(term) for var, term in zip(result.variables, row, strict=True) if term is not None}
+        for row in result.rows
     ]
     return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
                       ensure_ascii=False, indent=2)
@@ -111,11 +112,14 @@ def _fit(natural: list[int], budget: int) -> list[int]:
 
 
 def _line(values: list[str], widths: list[int]) -> str:
-    wrapped = [textwrap.wrap(v, w, break_long_words=True, break_on_hyphens=False) or [""] for v, w in zip(values, widths)]
+    wrapped = [
+        textwrap.wrap(v, w, break_long_words=True, break_on_hyphens=False) or [""]
+        for v, w in zip(values, widths, strict=True)
+    ]
     height = max(len(w) for w in wrapped)
     lines = []
     for i in range(height):
-        parts = [(w[i] if i < len(w) else "").ljust(width) for w, width in zip(wrapped, widths)]
+        parts = [(w[i] if i < len(w) else "").ljust(width) for w, width in zip(wrapped, widths, strict=True)]
         lines.append(" | ".join(parts).rstrip())
     return "\n".join(lines)
 

@@ -45,7 +45,7 @@ class ReasonerReport:
 def reason(layout: Layout, extra_files: list | None = None) -> ReasonerReport:
     """Check the ontology (plus `extra_files`, e.g. a test fixture) for consistency and unsatisfiable classes."""
     if shutil.which(os.environ.get("KG_JAVA", "java")) is None:
-        raise KgError("the OWL reasoner (HermiT) needs a Java runtime: install one (e.g. apt-get install default-jre-headless)")
+        raise KgError("the OWL reasoner (HermiT) needs a Java runtime: install one, e.g. default-jre-headless")
     import owlready2
 
     owlready2.JAVA_EXE = os.environ.get("KG_JAVA", "java")
@@ -67,9 +67,11 @@ def reason(layout: Layout, extra_files: list | None = None) -> ReasonerReport:
             with onto:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError as err:
-            return ReasonerReport(consistent=False, explanation=str(err).strip().splitlines()[-1][:300], **counts)
+            lines = str(err).strip().splitlines() or ["HermiT reports the ontology inconsistent"]
+            return ReasonerReport(consistent=False, explanation=lines[-1][:300], **counts)
         except owlready2.OwlReadyJavaError as err:
-            raise KgError(f"HermiT failed: {str(err).strip().splitlines()[-1][:300]}") from None
+            lines = str(err).strip().splitlines() or ["no message"]
+            raise KgError(f"HermiT failed: {lines[-1][:300]}") from None
         unsatisfiable = sorted(
             compact(c.iri) for c in world.inconsistent_classes() if c.iri != "http://www.w3.org/2002/07/owl#Nothing"
         )
