@@ -128,32 +128,105 @@ def list_queries(ctx: click.Context, fmt: str) -> None:
         click.echo(f"{q.name:<32} {q.title}" + (f"\n{'':<32} {params}" if params else ""))
 
 
+def _engine(ctx: click.Context, endpoint: str | None, timeout: float):  # type: ignore[no-untyped-def]
+    from kg.query import LocalEngine, RemoteEngine
+
+    return RemoteEngine(endpoint, timeout) if endpoint else LocalEngine(_store(ctx))
+
+
+def _print(result, fmt: str, engine, why: bool) -> None:  # type: ignore[no-untyped-def]
+    from kg.output import render
+
+    if not why:
+        sys.stdout.write(render(result, fmt))
+        return
+    from kg.evidence import to_text, with_evidence_columns
+    from kg.output import human
+
+    extended, per_row = with_evidence_columns(engine, result)
+    if fmt not in ("table", "md"):
+        sys.stdout.write(render(extended, fmt))
+        return
+    sys.stdout.write(render(result, fmt))
+    for number, (row, items) in enumerate(zip(result.rows, per_row, strict=True), start=1):
+        title = " | ".join(human(t) for t in row if t is not None)[:100]
+        click.echo(f"\nrow {number}: {title}")
+        click.echo(to_text(items) if items else "    (no claim found for the terms of this row)")
+
+
+ENDPOINT = click.option("--endpoint", default=None, metavar="URL",
+                        help="Run on this SPARQL 1.1 endpoint instead of the embedded graph.")
+TIMEOUT = click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+                       help="Seconds to wait for a remote endpoint.")
+FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md"]), default="table",
+                      show_default=True)
+LIMIT = click.option("--limit", type=click.IntRange(min=0), default=None, help="Return at most N rows.")
+WHY = click.option("--why", is_flag=True,
+                   help="Add, for each row, the claims it rests on: quote, section, footnote, source, status, grade.")
+
+
 @main.command("query")
 @click.argument("name")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter value (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md"]), default="table",
-              show_default=True)
-@click.option("--limit", type=click.IntRange(min=0), default=None, help="Return at most N rows.")
-@click.option("--endpoint", default=None, metavar="URL",
-              help="Run on this SPARQL 1.1 endpoint instead of the embedded graph.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Seconds to wait for a remote endpoint.")
+@FORMAT
+@LIMIT
+@WHY
+@ENDPOINT
+@TIMEOUT
 @click.pass_context
-def query_command(ctx: click.Context, name: str, params: tuple[str, ...], fmt: str, limit: int | None,
+def query_command(ctx: click.Context, name: str, params: tuple[str, ...], fmt: str, limit: int | None, why: bool,
                   endpoint: str | None, timeout: float) -> None:
     """Answer the stored question NAME (see `kg queries`)."""
     from kg.catalog import find
-    from kg.output import render
     from kg.params import bind, parse_assignments
-    from kg.query import run_local, run_remote
 
     stored = find(_layout(ctx).queries_dir, name)
     bindings = bind(stored, parse_assignments(params))
-    if endpoint:
-        result = run_remote(endpoint, stored.sparql, bindings, timeout=timeout, limit=limit)
-    else:
-        result = run_local(_store(ctx), stored.sparql, bindings, limit=limit)
-    sys.stdout.write(render(result, fmt))
+    engine = _engine(ctx, endpoint, timeout)
+    _print(engine.select(stored.sparql, bindings, limit=limit), fmt, engine, why)
+
+
+@main.command("sparql")
+@click.argument("query_text", required=False, metavar="QUERY")
+@click.option("-f", "--file", "query_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Read the query from this file ('-' for standard input).")
+@FORMAT
+@LIMIT
+@WHY
+@ENDPOINT
+@TIMEOUT
+@click.pass_context
+def sparql_command(ctx: click.Context, query_text: str | None, query_file: Path | None, fmt: str, limit: int | None,
+                   why: bool, endpoint: str | None, timeout: float) -> None:
+    """Run an ad-hoc read-only SPARQL SELECT query (updates are refused)."""
+    from kg.query import is_update
+
+    if (query_text is None) == (query_file is None):
+        raise KgError("give a query as an argument or with -f FILE, not both and not neither")
+    if query_file is not None:
+        try:
+            query_text = sys.stdin.read() if str(query_file) == "-" else query_file.read_text(encoding="utf-8")
+        except OSError as err:
+            raise KgError(f"{query_file}: cannot read: {err.strerror}") from None
+    assert query_text is not None
+    if is_update(query_text):
+        raise KgError("SPARQL updates are refused: kg sparql is read-only")
+    engine = _engine(ctx, endpoint, timeout)
+    _print(engine.select(query_text, limit=limit), fmt, engine, why)
+
+
+@main.command("load")
+@click.option("--endpoint", required=True, metavar="URL",
+              help="The server's Graph Store Protocol endpoint (for Oxigraph: http://HOST:PORT/store).")
+@click.option("--graph", default=None, metavar="IRI", help="Load into this named graph (default: the default graph).")
+@TIMEOUT
+@click.pass_context
+def load_command(ctx: click.Context, endpoint: str, graph: str | None, timeout: float) -> None:
+    """Put the graph into a SPARQL server, replacing what the target graph held."""
+    from kg.load import load
+
+    sent = load(_layout(ctx).graph_files(), endpoint, graph, timeout=timeout)
+    click.echo(f"loaded {sent} triples into {graph or 'the default graph'} at {endpoint}")
 
 
 if __name__ == "__main__":  # pragma: no cover

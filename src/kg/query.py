@@ -16,6 +16,7 @@ from kg import __version__
 from kg.errors import KgError
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
 USER_AGENT = f"crossroads-kg/{__version__} (https://w3id.org/crossroads-kg; kg command-line tool)"
 UPDATE = re.compile(
     r"^\s*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE | re.MULTILINE
@@ -34,11 +35,15 @@ def run_local(store: ox.Store, sparql: str, bindings: dict[str, Term] | None = N
     try:
         solutions = store.query(sparql, substitutions=substitutions)
     except SyntaxError as err:
-        raise KgError(f"SPARQL syntax error: {err}") from None
+        raise KgError(f"SPARQL syntax error: {' '.join(str(err).split())}") from None
+    except RuntimeError as err:  # e.g. a parameter that is not a projected variable
+        raise KgError(f"query failed: {' '.join(str(err).split())}") from None
     except OSError as err:
         raise KgError(f"query failed: {err}") from None
+    if isinstance(solutions, ox.QueryBoolean):
+        return Result(["ask"], [[ox.Literal(str(bool(solutions)).lower(), datatype=BOOLEAN)]])
     if not isinstance(solutions, ox.QuerySolutions):
-        raise KgError("only SELECT questions are supported here")
+        raise KgError("only SELECT and ASK queries are answered here (CONSTRUCT and DESCRIBE are not)")
     variables = [v.value for v in solutions.variables]
     rows = []
     for solution in solutions:
@@ -49,7 +54,10 @@ def run_local(store: ox.Store, sparql: str, bindings: dict[str, Term] | None = N
 
 
 def with_values(sparql: str, bindings: dict[str, Term]) -> str:
-    """Append a VALUES block binding each parameter (SPARQL 1.1 §18.2.4.3 trailing ValuesClause)."""
+    """Append a VALUES block binding each parameter (SPARQL 1.1 §18.2.4.3 trailing ValuesClause).
+
+    The block joins after grouping, so — exactly as for pyoxigraph substitutions — a parameter must be a
+    projected (and, in an aggregate query, grouped) variable of the question."""
     if not bindings:
         return sparql
     names = " ".join(f"?{name}" for name in bindings)
@@ -77,8 +85,10 @@ def run_remote(endpoint: str, sparql: str, bindings: dict[str, Term] | None = No
         raise KgError(f"endpoint {endpoint} unreachable: {reason}") from None
     except Exception as err:  # http.client.RemoteDisconnected and friends
         raise KgError(f"endpoint {endpoint} failed: {type(err).__name__}: {err}") from None
-    if not isinstance(answer, dict) or "head" not in answer:
-        raise KgError(f"endpoint {endpoint} did not return SPARQL JSON results")
+    if isinstance(answer, dict) and "boolean" in answer:
+        return Result(["ask"], [[ox.Literal(str(bool(answer["boolean"])).lower(), datatype=BOOLEAN)]])
+    if not isinstance(answer, dict) or "results" not in answer:
+        raise KgError(f"endpoint {endpoint} did not return SPARQL JSON results (only SELECT and ASK are answered)")
     variables = list(answer["head"].get("vars", []))
     rows = [[_from_json(binding.get(v)) for v in variables] for binding in answer["results"]["bindings"]]
     return Result(variables, rows[:limit] if limit is not None else rows)
@@ -97,6 +107,30 @@ def _from_json(value: dict | None) -> Term | None:
     if "datatype" in value:
         return ox.Literal(value["value"], datatype=ox.NamedNode(value["datatype"]))
     return ox.Literal(value["value"])
+
+
+class Engine:
+    """Where questions run: the embedded store or a remote endpoint, behind one `select` method."""
+
+    def select(self, sparql: str, bindings: dict[str, Term] | None = None, limit: int | None = None) -> Result:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class LocalEngine(Engine):
+    store: ox.Store
+
+    def select(self, sparql: str, bindings: dict[str, Term] | None = None, limit: int | None = None) -> Result:
+        return run_local(self.store, sparql, bindings, limit=limit)
+
+
+@dataclass(frozen=True)
+class RemoteEngine(Engine):
+    endpoint: str
+    timeout: float = 30.0
+
+    def select(self, sparql: str, bindings: dict[str, Term] | None = None, limit: int | None = None) -> Result:
+        return run_remote(self.endpoint, sparql, bindings, timeout=self.timeout, limit=limit)
 
 
 def is_update(sparql: str) -> bool:

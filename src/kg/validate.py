@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from kg.errors import KgError
 from kg.graph import compact, rdflib_graph
 from kg.layout import Layout
 
@@ -65,9 +66,11 @@ def validate_files(layout: Layout, data_files: list | None = None) -> Report:
     files = layout.ontology_files() + (layout.data_files() if data_files is None else list(data_files))
     data = rdflib_graph(files)
     shapes = rdflib_graph(layout.shapes_files())
-    conforms, results, _text = pyshacl.validate(
+    conforms, results, text = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
     )
+    if not hasattr(results, "subjects"):  # pyshacl returns its error instead of a results graph
+        raise KgError(f"the shapes could not be run: {str(text).strip().splitlines()[-1][:300]}")
     return Report(conforms=bool(conforms), findings=_findings(results, data, shapes), triples=len(data))
 
 

@@ -1,0 +1,202 @@
+"""Running questions: embedded and on a real Oxigraph server (same answers), safe parameters against
+injection, output formats that parse back, and one-line errors for bad endpoints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.plugins.sparql import prepareQuery
+
+from kg.catalog import load_catalog
+from kg.cli import main
+from kg.errors import KgError
+from kg.params import bind
+from kg.query import LocalEngine, RemoteEngine, with_values
+from tests.servers import free_port, oxigraph_binary, oxigraph_server, slow_server
+
+needs_oxigraph = pytest.mark.skipif(oxigraph_binary() is None, reason="oxigraph server not installed")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, layout):  # type: ignore[no-untyped-def]
+    """A real Oxigraph server on 127.0.0.1 loaded with the bundled graph by `kg load`."""
+    if oxigraph_binary() is None:
+        pytest.skip("oxigraph server not installed")
+    from click.testing import CliRunner
+
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as base:
+        result = CliRunner().invoke(main, ["load", "--endpoint", f"{base}/store"])
+        assert result.exit_code == 0, result.output
+        yield base
+
+
+def canonical(result) -> list[tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    """Rows as comparable strings. SPARQL leaves the order inside GROUP_CONCAT undefined (and two stores
+    iterate differently), so plain string values compare as sorted multisets of their words."""
+
+    def cell(term) -> str:  # type: ignore[no-untyped-def]
+        if isinstance(term, ox.Literal) and term.datatype.value.endswith("#string") and not term.language:
+            return " ".join(sorted(term.value.replace(";", " ").replace(",", " ").split()))
+        return "" if term is None else str(term)
+
+    return sorted(tuple(cell(t) for t in row) for row in result.rows)
+
+
+CATALOG = load_catalog(Path(__file__).resolve().parents[1] / "queries")
+
+
+@needs_oxigraph
+@pytest.mark.parametrize("stored", CATALOG, ids=[q.name for q in CATALOG])
+def test_remote_answers_equal_embedded(server: str, store, stored) -> None:  # type: ignore[no-untyped-def]
+    bindings = bind(stored, {})
+    local = LocalEngine(store).select(stored.sparql, bindings)
+    remote = RemoteEngine(f"{server}/query", timeout=30).select(stored.sparql, bindings)
+    assert local.variables == remote.variables
+    assert canonical(local) == canonical(remote)
+
+
+@needs_oxigraph
+def test_load_twice_replaces(server: str, runner, data_graph) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["load", "--endpoint", f"{server}/store"])
+    assert result.exit_code == 0
+    count = RemoteEngine(f"{server}/query").select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert int(count.rows[0][0].value) == len(data_graph)
+
+
+INJECTIONS = [
+    '" } ; DROP ALL ; #',
+    "x' } UNION { ?s ?p ?o } #",
+    "> . ?s ?p ?o . <",
+    "line\nbreak } SELECT * WHERE { ?s ?p ?o }",
+    "# comment",
+    "}}}}",
+]
+ANSWER = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?thing ?name WHERE { ?thing rdfs:label ?name }"""
+
+
+@pytest.mark.parametrize("payload", INJECTIONS)
+def test_string_parameter_is_a_plain_value_locally(store, payload: str) -> None:  # type: ignore[no-untyped-def]
+    assert LocalEngine(store).select(ANSWER, {"name": ox.Literal(payload)}).rows == []
+
+
+@needs_oxigraph
+@pytest.mark.parametrize("payload", INJECTIONS)
+def test_string_parameter_is_a_plain_value_remotely(server: str, payload: str) -> None:
+    remote = RemoteEngine(f"{server}/query").select(ANSWER, {"name": ox.Literal(payload)})
+    assert remote.rows == []
+    still_there = RemoteEngine(f"{server}/query").select("ASK { ?s ?p ?o }")
+    assert still_there.rows[0][0].value == "true"
+
+
+def test_string_parameter_matches_exactly(store) -> None:  # type: ignore[no-untyped-def]
+    rows = LocalEngine(store).select(ANSWER, {"name": ox.Literal("Khimprom", language="en")}).rows
+    assert [r[0].value for r in rows] == ["https://w3id.org/crossroads-kg/id/actor/khimprom"]
+
+
+@pytest.mark.parametrize("payload", ["actor:x> . ?s ?p ?o . <y", "http://a b", 'x" ; drop', "<>", "no-colon", ""])
+def test_bad_iri_parameter_is_rejected(payload: str) -> None:
+    from kg.catalog import Param
+    from kg.params import to_term
+
+    with pytest.raises(KgError, match=r"expects an IRI|not a valid IRI"):
+        to_term(Param("entity", "iri", "an entity"), payload)
+
+
+@pytest.mark.parametrize(("kind", "payload"), [("integer", "1; DROP"), ("date", "2023-13-45x"), ("year", "20234")])
+def test_typed_parameters_are_checked(kind: str, payload: str) -> None:
+    from kg.catalog import Param
+    from kg.params import to_term
+
+    with pytest.raises(KgError, match=f"expects a {kind}"):
+        to_term(Param("p", kind, "a value"), payload)
+
+
+def test_values_block_serializes_terms_safely() -> None:
+    text = with_values("SELECT * WHERE { ?s ?p ?name }", {"name": ox.Literal('a"} #\nb')})
+    assert text.endswith('VALUES (?name) { ("a\\"} #\\nb") }\n')
+    prepareQuery(text)  # still one well-formed query
+
+
+def test_unknown_and_missing_parameters_exit_2(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", "claims-by-section", "-p", "nope=1"])
+    assert result.exit_code == 2 and "has no parameter nope" in result.output
+    result = runner.invoke(main, ["query", "claims-by-section", "-p", "novalue"])
+    assert result.exit_code == 2 and "KEY=VALUE" in result.output
+
+
+def test_unreachable_endpoint_is_one_line_exit_2(runner) -> None:  # type: ignore[no-untyped-def]
+    url = f"http://127.0.0.1:{free_port()}/query"
+    result = runner.invoke(main, ["query", "claims-by-section", "--endpoint", url, "--timeout", "3"])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith(f"kg: endpoint {url} unreachable")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_slow_endpoint_times_out_within_the_timeout(runner) -> None:  # type: ignore[no-untyped-def]
+    with slow_server(delay=6) as url:
+        started = time.monotonic()
+        result = runner.invoke(main, ["query", "claims-by-section", "--endpoint", url, "--timeout", "1"])
+        elapsed = time.monotonic() - started
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert elapsed < 4
+
+
+@needs_oxigraph
+def test_endpoint_error_message_exit_2(server: str, runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["sparql", "SELECT ?x WHERE { ?x ?y }", "--endpoint", f"{server}/query"])
+    assert result.exit_code == 2
+    assert "answered with an error" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("update", ["INSERT DATA { <a:b> <a:c> <a:d> }", "PREFIX x: <a:>\nDELETE WHERE { ?s ?p ?o }",
+                                    "DROP ALL", "LOAD <http://example.org/>"])
+def test_sparql_refuses_updates(runner, update: str) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["sparql", update])
+    assert result.exit_code == 2
+    assert "refused" in result.output
+
+
+def test_formats_parse_back(runner) -> None:  # type: ignore[no-untyped-def]
+    name = "claims-by-section"
+    as_json = runner.invoke(main, ["query", name, "--format", "json"]).output
+    parsed = rdflib.query.Result.parse(io.StringIO(as_json), format="json")
+    as_csv = list(csv.reader(io.StringIO(runner.invoke(main, ["query", name, "--format", "csv"]).output)))
+    as_tsv = runner.invoke(main, ["query", name, "--format", "tsv"]).output
+    parsed_tsv = rdflib.query.Result.parse(io.StringIO(as_tsv), format="tsv")
+    assert [str(v) for v in parsed.vars] == as_csv[0]
+    assert len(parsed) == len(as_csv) - 1 == len(parsed_tsv)
+    json_rows = [[("" if row[v] is None else str(row[v])) for v in parsed.vars] for row in parsed]
+    assert json_rows == as_csv[1:]
+    md = runner.invoke(main, ["query", name, "--format", "md"]).output.splitlines()
+    assert md[0].startswith("| section") and len(md) == len(as_csv) + 1
+
+
+def test_table_fits_80_columns(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", "claims-by-section"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    assert "https://" not in result.output
+
+
+def test_why_adds_claims_with_quote_and_source(runner) -> None:  # type: ignore[no-untyped-def]
+    query = ("SELECT ?seizure WHERE { VALUES ?seizure "
+             "{ <https://w3id.org/crossroads-kg/id/event/seizure-2023-03-heroin-100kg> } }")
+    result = runner.invoke(main, ["sparql", query, "--why"])
+    assert result.exit_code == 0, result.output
+    assert "In March 2023, a Tajik national was arrested" in result.output
+    assert "note 15" in result.output
+    assert "KNB press release, 25 March 2023" in result.output
+    as_json = json.loads(runner.invoke(main, ["sparql", query, "--why", "--format", "json"]).output)
+    binding = as_json["results"]["bindings"][0]
+    assert binding["why_footnotes"]["value"] == "15"
+    assert binding["why_grade"]["value"] == "B"
