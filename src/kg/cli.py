@@ -96,13 +96,27 @@ def reason(ctx: click.Context, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True,
+              help="md: the coverage report (docs/coverage.md); with --by-section only.")
+@click.option("--by-section", is_flag=True, help="Claims, entities and citations per section of the report.")
 @click.pass_context
-def stats(ctx: click.Context, fmt: str) -> None:
+def stats(ctx: click.Context, fmt: str, by_section: bool) -> None:
     """Count triples, claims, citations, sources, conflicts and entities per class."""
     from kg import stats as statistics
 
-    numbers = statistics.compute(_store(ctx))
+    store = _store(ctx)
+    if by_section:
+        sections = statistics.by_section(store)
+        if fmt == "md":
+            from kg.docs import coverage_markdown
+
+            click.echo(coverage_markdown(statistics.compute(store), sections), nl=False)
+        else:
+            click.echo(json.dumps(sections, indent=2) if fmt == "json" else statistics.by_section_table(sections))
+        return
+    if fmt == "md":
+        raise KgError("--format md goes with --by-section")
+    numbers = statistics.compute(store)
     click.echo(statistics.to_json(numbers) if fmt == "json" else statistics.to_table(numbers))
 
 
