@@ -20,6 +20,22 @@ from kg.errors import KgError
 
 FINDINGS = 1
 
+OUTPUT = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                      help="Write to this file (atomically) instead of standard output.")
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Print, or write the file atomically (a temporary file renamed into place)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from kg.output import write_atomically
+
+    try:
+        write_atomically(output, text)
+    except OSError as err:
+        raise KgError(f"{output}: cannot write: {err.strerror}") from None
+
 
 class KgGroup(click.Group):
     """Turns KgError (and any unexpected error) into one line on stderr and exit code 2."""
@@ -99,8 +115,9 @@ def reason(ctx: click.Context, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True,
               help="md: the coverage report (docs/coverage.md); with --by-section only.")
 @click.option("--by-section", is_flag=True, help="Claims, entities and citations per section of the report.")
+@OUTPUT
 @click.pass_context
-def stats(ctx: click.Context, fmt: str, by_section: bool) -> None:
+def stats(ctx: click.Context, fmt: str, by_section: bool, output: Path | None) -> None:
     """Count triples, claims, citations, sources, conflicts and entities per class."""
     from kg import stats as statistics
 
@@ -110,36 +127,41 @@ def stats(ctx: click.Context, fmt: str, by_section: bool) -> None:
         if fmt == "md":
             from kg.docs import coverage_markdown
 
-            click.echo(coverage_markdown(statistics.compute(store), sections), nl=False)
+            _emit(coverage_markdown(statistics.compute(store), sections), output)
         else:
-            click.echo(json.dumps(sections, indent=2) if fmt == "json" else statistics.by_section_table(sections))
+            text = json.dumps(sections, indent=2) if fmt == "json" else statistics.by_section_table(sections)
+            _emit(text + "\n", output)
         return
     if fmt == "md":
         raise KgError("--format md goes with --by-section")
     numbers = statistics.compute(store)
-    click.echo(statistics.to_json(numbers) if fmt == "json" else statistics.to_table(numbers))
+    _emit((statistics.to_json(numbers) if fmt == "json" else statistics.to_table(numbers)) + "\n", output)
 
 
 @main.command("queries")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True,
+              help="md: the catalog page (docs/queries.md).")
+@OUTPUT
 @click.pass_context
-def list_queries(ctx: click.Context, fmt: str) -> None:
+def list_queries(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """List the stored questions with their parameters."""
     from kg.catalog import load_catalog
 
     catalog = load_catalog(_layout(ctx).queries_dir)
     if fmt == "json":
-        click.echo(json.dumps([q.as_dict() for q in catalog], ensure_ascii=False, indent=2))
+        _emit(json.dumps([q.as_dict() for q in catalog], ensure_ascii=False, indent=2) + "\n", output)
         return
     if fmt == "md":
         from kg.docs import catalog_markdown
 
-        click.echo(catalog_markdown(catalog), nl=False)
+        _emit(catalog_markdown(catalog), output)
         return
+    lines = []
     for q in catalog:
         params = " ".join(f"[-p {p.name}=<{p.type}>]" if not p.required else f"-p {p.name}=<{p.type}>"
                           for p in q.params)
-        click.echo(f"{q.name:<32} {q.title}" + (f"\n{'':<32} {params}" if params else ""))
+        lines.append(f"{q.name:<32} {q.title}" + (f"\n{'':<32} {params}" if params else ""))
+    _emit("\n".join(lines) + "\n", output)
 
 
 def _engine(ctx: click.Context, endpoint: str | None, timeout: float):  # type: ignore[no-untyped-def]

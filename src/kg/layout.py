@@ -42,6 +42,16 @@ class Layout:
     def shapes_dir(self) -> Path:
         return self.ontology_dir / "shapes"
 
+    @property
+    def audits_dir(self) -> Path:
+        """Audit checks: stored SPARQL queries with a severity (`kg audit`)."""
+        return self.queries_dir / "audits"
+
+    @property
+    def federated_dir(self) -> Path:
+        """Federated questions that join the graph with an external endpoint (`kg link`)."""
+        return self.queries_dir / "federated"
+
     def ontology_files(self) -> list[Path]:
         """The OWL ontology and its vocabularies (not the shapes)."""
         return sorted(self.ontology_dir.glob("*.ttl"))
