@@ -64,8 +64,15 @@ def test_validate_violation_exit_1(runner, tmp_path: Path, layout) -> None:  # t
     assert "A claim must name exactly one report section" in result.output
 
 
-@pytest.mark.parametrize("part", ["data/triples/sections", "ontology"])
-@pytest.mark.parametrize("command", [["validate"], ["stats"], ["query", "claims-by-section"], ["reason"]])
+LOADING_COMMANDS = [
+    (part, command)
+    for part in ("data/triples/sections", "ontology")
+    for command in (["validate"], ["stats"], ["query", "claims-by-section"], ["sparql", "ASK {}"], ["reason"])
+    if not (command == ["reason"] and part != "ontology")  # the reasoner reads the ontology only
+]
+
+
+@pytest.mark.parametrize(("part", "command"), LOADING_COMMANDS)
 def test_malformed_turtle_exit_2(runner, tmp_path: Path, layout, part: str, command: list[str]) -> None:  # type: ignore[no-untyped-def]
     if command == ["reason"] and shutil.which("java") is None:
         pytest.skip("no Java runtime")

@@ -42,6 +42,14 @@ class ReasonerReport:
         return "\n".join(lines)
 
 
+def java_error(text: str) -> str:
+    """The Java exception and its message from a HermiT failure, on one line (not the stack trace)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("at ")]
+    start = next((i for i, line in enumerate(lines) if "Exception" in line), None)
+    message = " ".join(lines[start:start + 4]) if start is not None else (lines[-1] if lines else "no message")
+    return message.replace('Exception in thread "main" ', "")[:400]
+
+
 def reason(layout: Layout, extra_files: list | None = None) -> ReasonerReport:
     """Check the ontology (plus `extra_files`, e.g. a test fixture) for consistency and unsatisfiable classes."""
     if shutil.which(os.environ.get("KG_JAVA", "java")) is None:
@@ -70,8 +78,7 @@ def reason(layout: Layout, extra_files: list | None = None) -> ReasonerReport:
             lines = str(err).strip().splitlines() or ["HermiT reports the ontology inconsistent"]
             return ReasonerReport(consistent=False, explanation=lines[-1][:300], **counts)
         except owlready2.OwlReadyJavaError as err:
-            lines = str(err).strip().splitlines() or ["no message"]
-            raise KgError(f"HermiT failed: {lines[-1][:300]}") from None
+            raise KgError(f"HermiT failed: {java_error(str(err))}") from None
         unsatisfiable = sorted(
             compact(c.iri) for c in world.inconsistent_classes() if c.iri != "http://www.w3.org/2002/07/owl#Nothing"
         )
