@@ -305,9 +305,6 @@ def test_checkpoints_with_their_borders(catalog_store: ox.Store) -> None:
         assert row["claims"]
 
 
-@pytest.mark.xfail(reason="data: place:korday has ckg:borderOf Kyrgyzstan only; the report puts it on "
-                          "Kazakhstan's border with Kyrgyzstan (drugs cross it from Kyrgyzstan into Kazakhstan)",
-                   strict=False)
 def test_korday_lies_on_the_kazakh_kyrgyz_border(catalog_store: ox.Store) -> None:
     rows = {r["checkpoint"]: r for r in ask(catalog_store, "checkpoints")}
     assert parts(rows["place:korday"]["border_of"]) == {"Kazakhstan", "Kyrgyzstan"}
