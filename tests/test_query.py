@@ -188,6 +188,14 @@ def test_table_fits_80_columns(runner) -> None:  # type: ignore[no-untyped-def]
     assert "https://" not in result.output
 
 
+def test_wide_answers_become_records_in_80_columns(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", "seizure-timeline"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    assert result.output.startswith("-[ 1 ]")
+    assert "188 kg" in result.output and "mephedrone" in result.output
+
+
 def test_why_adds_claims_with_quote_and_source(runner) -> None:  # type: ignore[no-untyped-def]
     query = ("SELECT ?seizure WHERE { VALUES ?seizure "
              "{ <https://w3id.org/crossroads-kg/id/event/seizure-2023-03-heroin-100kg> } }")

@@ -86,8 +86,12 @@ def to_markdown(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
+MIN_COLUMN = 12
+
+
 def to_table(result: Result, width: int | None = None) -> str:
-    """A plain-text table that fits `width` columns (the terminal, 80 by default): long cells wrap."""
+    """A plain-text table that fits `width` columns (the terminal, 80 by default): long cells wrap. When the
+    columns cannot all get a readable width, each row is shown as a record of `column: value` lines."""
     width = width or min(shutil.get_terminal_size((80, 24)).columns, 160)
     headers = result.variables
     cells = [[human(t) for t in row] for row in result.rows]
@@ -96,10 +100,28 @@ def to_table(result: Result, width: int | None = None) -> str:
     natural = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     budget = max(width - 3 * (len(headers) - 1), len(headers) * 6)
     widths = _fit(natural, budget)
+    if any(w < min(n, MIN_COLUMN) for w, n in zip(widths, natural, strict=True)):
+        return _records(headers, cells, width)
     sep = "-+-".join("-" * w for w in widths)
     out = [_line([h for h in headers], widths), sep]
     for row in cells:
         out.append(_line(row, widths))
+    out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    return "\n".join(out) + "\n"
+
+
+def _records(headers: list[str], cells: list[list[str]], width: int) -> str:
+    """Rows as blocks of `column: value` lines (like psql's expanded display), wrapped to `width`."""
+    label = max(len(h) for h in headers)
+    out = []
+    for number, row in enumerate(cells, start=1):
+        out.append(f"-[ {number} ]" + "-" * max(0, min(width, 80) - 8 - len(str(number))))
+        for header, value in zip(headers, row, strict=True):
+            if not value:
+                continue
+            lines = textwrap.wrap(value, max(20, width - label - 3), break_on_hyphens=False) or [""]
+            out.append(f"{header.rjust(label)} | {lines[0]}")
+            out += [f"{'':>{label}} | {line}" for line in lines[1:]]
     out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
     return "\n".join(out) + "\n"
 
