@@ -233,6 +233,15 @@ def test_exit_code_follows_the_threshold(runner, tmp_path: Path, fixture: str, f
     assert json.loads(everything.output)["summary"]["passed"] == (everything.exit_code == 0)
 
 
+def test_a_graph_without_audits_uses_the_bundled_checks(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    graph = _graph_with(tmp_path, FIXTURES / "claims-without-quote" / "broken.ttl")
+    (graph / "queries").mkdir()
+    shutil.copy(ROOT / "queries" / "hedged-claims.rq", graph / "queries" / "hedged-claims.rq")
+    result = runner.invoke(main, ["--data", str(graph), "audit", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert {c["name"] for c in json.loads(result.output)["checks"]} == set(CHECKS)
+
+
 def test_unknown_check_exits_2(runner) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(main, ["audit", "--check", "conflicting-claim"])
     assert result.exit_code == 2

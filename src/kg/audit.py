@@ -91,6 +91,15 @@ def load_checks(audits_dir: Path) -> list[Check]:
     return [load_check(p) for p in sorted(audits_dir.glob("*.rq"))]
 
 
+def checks_dir(layout) -> Path:  # type: ignore[no-untyped-def]
+    """The graph's audit checks; a graph folder whose queries/ has no audits/ uses the bundled checks."""
+    if layout.audits_dir.is_dir():
+        return layout.audits_dir
+    from kg.layout import resolve
+
+    return resolve().audits_dir
+
+
 def select_checks(checks: list[Check], names: list[str]) -> list[Check]:
     """The checks called `names` (all when none is given), or a KgError suggesting the closest names."""
     if not names:

@@ -407,7 +407,7 @@ def audit_command(ctx: click.Context, names: tuple[str, ...], fmt: str, fail_on:
     from kg import audit as audits
     from kg.query import LocalEngine
 
-    checks = audits.load_checks(_layout(ctx).audits_dir)
+    checks = audits.load_checks(audits.checks_dir(_layout(ctx)))
     if list_only:
         _emit(audits.list_checks(checks), output)
         return

@@ -48,8 +48,9 @@ section.check.info { border-left-color: var(--info); } section.check.done { opac
 ol.findings { padding-left: 1.6rem; margin: .4rem 0; }
 ol.findings > li { padding: .5rem 0; border-bottom: 1px dashed var(--line); }
 blockquote { margin: .2rem 0 .4rem; padding: .3rem .7rem; border-left: .25rem solid #bbb; background: #fafafa;
-             font-family: Georgia, "Times New Roman", serif; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem; margin: .2rem 0; }
+             font-family: Georgia, "Times New Roman", serif; font-size: 1.05rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .35rem .8rem; margin: .2rem 0; }
+dd blockquote { margin: 0; }
 dt { color: #555; font-size: .85rem; padding-top: .1rem; } dd { margin: 0; }
 dd ul { margin: 0; padding-left: 1.1rem; }
 code { font-size: .85rem; background: #f2f2f2; padding: 0 .25rem; border-radius: .2rem; word-break: break-all; }
