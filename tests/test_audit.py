@@ -362,7 +362,18 @@ def test_why_unknown_term_exits_2(runner, term: str, message: str) -> None:  # t
     assert result.output == message
 
 
-def test_why_ambiguous_label_lists_candidates(runner) -> None:  # type: ignore[no-untyped-def]
-    result = runner.invoke(main, ["why", "date"])
+def test_why_ambiguous_label_lists_candidates(runner, tmp_path, layout) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import copy_layout
+
+    root = copy_layout(tmp_path, layout)
+    (root / "data" / "triples" / "twins.ttl").write_text(
+        "@prefix ckg: <https://w3id.org/crossroads-kg/ontology#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "<https://w3id.org/crossroads-kg/id/actor/twin-a> a ckg:Person ; rdfs:label \"Twin\"@en .\n"
+        "<https://w3id.org/crossroads-kg/id/actor/twin-b> a ckg:Person ; rdfs:label \"Twin\"@en .\n",
+        "utf-8",
+    )
+    result = runner.invoke(main, ["--data", str(root), "why", "twin"])
     assert result.exit_code == 2
-    assert "is the label of 2 things" in result.output and "ckg:date" in result.output
+    assert "is the label of 2 things" in result.output
+    assert "actor:twin-a" in result.output and "actor:twin-b" in result.output
