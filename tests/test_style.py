@@ -15,5 +15,6 @@ def test_ruff_is_clean() -> None:
     ruff = shutil.which("ruff") or str(Path(__import__("sys").executable).parent / "ruff")
     if not Path(ruff).exists():
         pytest.skip("ruff not installed")
-    done = subprocess.run([ruff, "check", "src", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
+    paths = ["src", "tests", "benchmarks", "tools"]
+    done = subprocess.run([ruff, "check", *paths], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
