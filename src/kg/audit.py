@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.catalog import NAME, parse_header
+from kg.catalog import NAME, parse_header, strip_header
 from kg.errors import KgError
 from kg.query import Engine, Result
 
@@ -78,7 +78,7 @@ def load_check(path: Path) -> Check:
         problems.append(f"file name '{path.stem}' must be lower-case words joined by hyphens")
     if problems:
         raise KgError(f"{path}: invalid audit header: {'; '.join(problems)}")
-    body = "\n".join(line for line in text.splitlines() if not line.startswith("#+"))
+    body = strip_header(text)
     return Check(name=path.stem, path=path, title=header["title"].strip(),
                  description=" ".join(header["description"].split()), severity=header["severity"],
                  tags=list(header["tags"]), sparql=body)

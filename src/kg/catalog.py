@@ -83,6 +83,11 @@ def parse_header(path: Path, text: str) -> dict:
     return header
 
 
+def strip_header(text: str) -> str:
+    """The SPARQL text of a stored file without its `#+` header lines."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith("#+"))
+
+
 def check_header(path: Path, header: dict) -> list[str]:
     """Problems with a header against the catalog's schema (empty when it is valid)."""
     problems = [f"unknown key '{k}'" for k in header if k not in HEADER_KEYS]
@@ -122,7 +127,7 @@ def load_query(path: Path) -> StoredQuery:
         Param(p["name"], p["type"], p["description"].strip(), None if p.get("default") is None else str(p["default"]))
         for p in header.get("params", [])
     ]
-    body = "\n".join(line for line in text.splitlines() if not line.startswith("#+"))
+    body = strip_header(text)
     return StoredQuery(
         name=path.stem, path=path, title=header["title"].strip(), question=header["question"].strip(),
         description=" ".join(header["description"].split()), tags=list(header["tags"]), params=params, sparql=body,

@@ -28,7 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.graph import PREFIXES, iter_triples
+from kg.graph import PREFIXES, iter_triples, oxigraph_store
 from kg.layout import Layout
 
 CKG = PREFIXES["ckg"]
@@ -191,9 +191,7 @@ def input_files(layout: Layout) -> list[Path]:
 
 
 def input_store(layout: Layout) -> ox.Store:
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in iter_triples(input_files(layout)))
-    return store
+    return oxigraph_store(input_files(layout), use_cache=False)
 
 
 ENTITIES = """

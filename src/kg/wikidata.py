@@ -29,7 +29,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.graph import PREFIXES, cache_dir, iter_triples
+from kg.graph import PREFIXES, cache_dir, oxigraph_store
 from kg.layout import Layout
 from kg.query import USER_AGENT, Result, Term, _from_json
 
@@ -229,8 +229,7 @@ class LiveOutcome:
 def plan(layout: Layout, with_labels: bool = True) -> tuple[list[tuple[Lookup, list]], list[tuple[str, str]], dict]:
     """What to look up: (lookup, [(entity, key literal, confidence)]) per lookup, (entity, label) pairs, and the
     Wikidata items already linked offline (for cross-checking)."""
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in iter_triples(live_inputs(layout)))
+    store = oxigraph_store(live_inputs(layout), use_cache=False)
     work = []
     for lookup in LOOKUPS:
         rows = store.query(KEYS, substitutions={ox.Variable("local"): ox.NamedNode(lookup.local)})
@@ -361,7 +360,7 @@ class FederatedQuery:
 
 
 def load_federated(path: Path) -> FederatedQuery:
-    from kg.catalog import check_header, parse_header
+    from kg.catalog import check_header, parse_header, strip_header
 
     text = path.read_text(encoding="utf-8")
     header = parse_header(path, text)
@@ -371,7 +370,7 @@ def load_federated(path: Path) -> FederatedQuery:
     join = header.get("join")
     if not isinstance(join, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", join):
         problems.append("'join' must name the variable both parts share")
-    parts = PART.split("\n".join(line for line in text.splitlines() if not line.startswith("#+")))
+    parts = PART.split(strip_header(text))
     sections = dict(zip(parts[1::2], parts[2::2], strict=True))
     if set(sections) != {"local", "remote"} or len(parts) != 5:
         problems.append("needs one '#@ local' part and one '#@ remote' part, in that order")
