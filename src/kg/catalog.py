@@ -78,6 +78,8 @@ def parse_header(path: Path, text: str) -> dict:
         header = yaml.safe_load("\n".join(lines))
     except yaml.YAMLError as err:
         raise KgError(f"{path}: header is not valid YAML: {str(err).splitlines()[0]}") from None
+    except RecursionError:
+        raise KgError(f"{path}: header nests too deeply to be read") from None
     if not isinstance(header, dict):
         raise KgError(f"{path}: header must be a YAML mapping")
     return header
@@ -117,8 +119,29 @@ def check_header(path: Path, header: dict) -> list[str]:
     return problems
 
 
+def read_stored_file(path: Path) -> str:
+    """The text of one stored SPARQL file: a regular UTF-8 file within the `stored_file_bytes` limit."""
+    import stat
+
+    from kg.errors import LimitExceeded
+    from kg.limits import int_limit
+
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise KgError(f"{path}: not a regular file")
+        if info.st_size > int_limit("stored_file_bytes"):
+            raise LimitExceeded(f"{path}: {info.st_size:,} bytes, more than the limit of "
+                                f"{int_limit('stored_file_bytes'):,} for a stored file", "stored_file_bytes")
+        return path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise KgError(f"{path}: cannot read: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise KgError(f"{path}: not UTF-8 text") from None
+
+
 def load_query(path: Path) -> StoredQuery:
-    text = path.read_text(encoding="utf-8")
+    text = read_stored_file(path)
     header = parse_header(path, text)
     problems = check_header(path, header)
     if problems:

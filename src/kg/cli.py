@@ -25,8 +25,8 @@ OUTPUT = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay
 
 
 def _emit(text: str, output: Path | None) -> None:
-    """Print, or write the file atomically (a temporary file renamed into place)."""
-    if output is None:
+    """Print, or write the file atomically (a temporary file renamed into place); `-o -` is standard output."""
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
         return
     from kg.output import write_atomically
@@ -44,38 +44,80 @@ class KgGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KgError as err:
-            click.echo(f"kg: {err}", err=True)
+            click.echo(f"kg: {one_line(str(err))}{_limit_hint(err)}", err=True)
             ctx.exit(err.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
             click.echo("kg: interrupted", err=True)
             ctx.exit(2)
+        except BrokenPipeError:
+            raise  # `run` says it once
         except Exception as err:  # a bug: still no traceback unless asked for
             if os.environ.get("KG_DEBUG"):
                 raise
-            click.echo(f"kg: internal error: {type(err).__name__}: {err} (set KG_DEBUG=1 for details)", err=True)
+            click.echo(f"kg: internal error: {type(err).__name__}: {one_line(str(err))[:300]} "
+                       "(set KG_DEBUG=1 for details)", err=True)
             ctx.exit(2)
+
+
+def one_line(text: str) -> str:
+    """A message as one printable line: control characters shown as escapes, line breaks as spaces."""
+    import re
+
+    flat = " ".join(text.split())
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]",
+                  lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", flat)
+
+
+LIMIT_FLAGS = {"request_seconds": "--timeout", "time_seconds": "--time-limit"}
+
+
+def _limit_hint(err: KgError) -> str:
+    """For a limit that was hit, how to raise it (the library's messages name no flags)."""
+    from kg.errors import LimitExceeded
+
+    if not isinstance(err, LimitExceeded):
+        return ""
+    flag = LIMIT_FLAGS.get(err.limit)
+    env = f"KG_LIMIT_{err.limit.upper()}"
+    return f" (raise it with {flag} or {env})" if flag else f" (raise it with {env})"
 
 
 @click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="A graph folder (ontology/, data/triples/, queries/) to use instead of the bundled graph.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
+              help="Wall-clock budget for the whole command (default 600, or $KG_LIMIT_TIME_SECONDS).")
 @click.version_option(__version__, prog_name="kg")
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None) -> None:
+def main(ctx: click.Context, data_dir: Path | None, time_limit: float | None) -> None:
     """Crossroads KG: ask a provenance-first knowledge graph of Kazakhstan's illicit drug economy.
 
     Every fact traces to a claim: the report's exact words, its section and footnote, the underlying
     source, the hedge the report used. Start with `kg queries` and `kg query NAME`.
     """
     ctx.obj = {"data_dir": data_dir}
+    if _GUARDED:
+        from kg import watchdog
+        from kg.limits import limit
+
+        watchdog.start(time_limit or limit("time_seconds"), hint=" (raise it with --time-limit)")
+
+
+_GUARDED = False  # set by `run`, the console entry point: only a real `kg` process gets the watchdog
 
 
 def _layout(ctx: click.Context):  # type: ignore[no-untyped-def]
-    from kg.layout import resolve
+    from kg import layout as layouts
 
-    return resolve(ctx.obj["data_dir"])
+    layout = layouts.resolve(ctx.obj["data_dir"])
+    if "layout" not in ctx.obj:
+        ctx.obj["layout"] = layout
+        note = layouts.fallback_note(layout) if hasattr(layouts, "fallback_note") else None
+        if note:
+            click.echo(f"kg: {one_line(note)}", err=True)
+    return layout
 
 
 def _store(ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -234,21 +276,40 @@ def query_command(ctx: click.Context, name: str, params: tuple[str, ...], fmt: s
 @click.pass_context
 def sparql_command(ctx: click.Context, query_text: str | None, query_file: Path | None, fmt: str, limit: int | None,
                    why: bool, endpoint: str | None, timeout: float) -> None:
-    """Run an ad-hoc read-only SPARQL SELECT query (updates are refused)."""
-    from kg.query import is_update
-
+    """Run an ad-hoc read-only SPARQL SELECT or ASK query (updates and, on the embedded graph, SERVICE are refused)."""
     if (query_text is None) == (query_file is None):
         raise KgError("give a query as an argument or with -f FILE, not both and not neither")
     if query_file is not None:
         try:
-            query_text = sys.stdin.read() if str(query_file) == "-" else query_file.read_text(encoding="utf-8")
+            query_text = _read_query_file(query_file)
         except OSError as err:
             raise KgError(f"{query_file}: cannot read: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise KgError(f"{query_file}: not UTF-8 text") from None
     assert query_text is not None
-    if is_update(query_text):
-        raise KgError("SPARQL updates are refused: kg sparql is read-only")
     engine = _engine(ctx, endpoint, timeout)
     _print(engine.select(query_text, limit=limit), fmt, engine, why)
+
+
+def _read_query_file(path: Path) -> str:
+    """A query from a regular file or standard input, at most the `query_chars` limit (a FIFO or /dev/zero
+    cannot hold the command forever)."""
+    import stat
+
+    from kg.errors import LimitExceeded
+    from kg.limits import int_limit
+
+    cap = int_limit("query_chars")
+    if str(path) == "-":
+        text = sys.stdin.read(cap + 1)
+    else:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise KgError(f"{path}: not a regular file")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(cap + 1)
+    if len(text) > cap:
+        raise LimitExceeded(f"{path}: the query is longer than {cap:,} characters", "query_chars")
+    return text
 
 
 @main.command("load")
@@ -261,8 +322,10 @@ def load_command(ctx: click.Context, endpoint: str, graph: str | None, timeout: 
     """Put the graph into a SPARQL server, replacing what the target graph held."""
     from kg.load import load
 
+    from kg.remote import redact
+
     sent = load(_layout(ctx).graph_files(), endpoint, graph, timeout=timeout)
-    click.echo(f"loaded {sent} triples into {graph or 'the default graph'} at {endpoint}")
+    click.echo(f"loaded {sent} triples into {graph or 'the default graph'} at {redact(endpoint)}")
 
 
 @main.group("link")
@@ -436,5 +499,52 @@ def why_command(ctx: click.Context, term: str, fmt: str, output: Path | None) ->
         _emit(explanation_to_text(explanation), output)
 
 
+def run(argv: list[str] | None = None) -> None:
+    """The `kg` console entry point: the watchdog, and one `kg:` line for usage errors and closed pipes."""
+    global _GUARDED
+    _GUARDED = True
+    code = 0
+    try:
+        outcome = main.main(args=argv, prog_name="kg", standalone_mode=False)
+        code = outcome if isinstance(outcome, int) else 0
+    except click.UsageError as err:
+        where = f" (see: kg {err.ctx.command_path.partition(' ')[2]} --help)".replace("kg  --", "kg --") \
+            if err.ctx is not None else ""
+        click.echo(f"kg: {one_line(err.format_message())}{where}", err=True)
+        code = 2
+    except click.exceptions.Exit as err:
+        code = err.exit_code
+    except click.exceptions.Abort:
+        click.echo("kg: aborted", err=True)
+        code = 2
+    except click.ClickException as err:
+        click.echo(f"kg: {one_line(err.format_message())}", err=True)
+        code = 2
+    except BrokenPipeError:
+        code = _closed_output()
+    except KeyboardInterrupt:
+        click.echo("kg: interrupted", err=True)
+        code = 2
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        code = _closed_output()
+    sys.exit(code)
+
+
+def _closed_output() -> int:
+    """Standard output went away (`kg … | head -1`, a closed descriptor): say so once, exit 2."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    try:
+        os.write(2, b"kg: standard output was closed before the whole answer was written\n")
+    except OSError:
+        pass
+    return 2
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

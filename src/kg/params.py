@@ -29,6 +29,10 @@ PATTERNS = {
 
 def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
     """The RDF term for `raw`, or a KgError saying what the parameter expects."""
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise KgError(f"parameter '{param.name}': the value is not valid UTF-8 text") from None
     if param.type == "iri":
         value = raw[1:-1] if raw.startswith("<") and raw.endswith(">") else raw
         curie = CURIE.match(value)
@@ -59,7 +63,7 @@ def bind(query: StoredQuery, given: dict[str, str]) -> dict[str, ox.NamedNode | 
     for name, param in declared.items():
         raw = given.get(name, param.default)
         if raw is None:
-            raise KgError(f"'{query.name}' needs -p {name}=<{param.type}>: {param.description}")
+            raise KgError(f"'{query.name}' needs the parameter {name}=<{param.type}>: {param.description}")
         terms[name] = to_term(param, raw)
     return terms
 
@@ -70,7 +74,7 @@ def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise KgError(f"-p expects KEY=VALUE, got {pair!r}")
+            raise KgError(f"a parameter must be given as KEY=VALUE, got {pair!r}")
         if key in out:
             raise KgError(f"parameter '{key}' given twice")
         out[key] = value

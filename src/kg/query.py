@@ -1,102 +1,215 @@
-"""Running SPARQL SELECT questions on the embedded pyoxigraph store or on a remote SPARQL 1.1 endpoint.
+"""Running SPARQL SELECT and ASK questions on the embedded pyoxigraph store or on a SPARQL 1.1 endpoint.
 
-Both paths return the same `Result` of pyoxigraph terms, so every output format and every test compares
-like with like. Parameters arrive as RDF terms: locally they are pyoxigraph substitutions; remotely they are
-serialized in N-Triples syntax into a trailing VALUES block.
+Both engines run the very same text: `prepare` checks it (`kg.sparql`: a query, not an update; no SERVICE
+on the embedded store; nesting within the limit) and binds parameters with one VALUES block at the head of
+the top-level group. Both return the same `Result` of pyoxigraph terms, with GROUP_CONCAT lists put in a
+deterministic order, so the same question gives the same bytes cold, warm and remote.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg import __version__
-from kg.errors import KgError
+from kg.errors import KgError, LimitExceeded
+from kg.limits import int_limit, limit
+from kg.remote import USER_AGENT, Answer, exchange, query_request, redact
+from kg.sparql import Analysis, bind_values, require_query
+
+__all__ = ["USER_AGENT", "Engine", "LocalEngine", "RemoteEngine", "Result", "Term", "prepare", "run_local"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
-BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
-USER_AGENT = f"crossroads-kg/{__version__} (https://w3id.org/crossroads-kg; kg command-line tool)"
-UPDATE = re.compile(
-    r"^\s*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE | re.MULTILINE
-)
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+MEDIA_FORMATS = {
+    "application/sparql-results+json": "json",
+    "application/json": "json",
+    "application/sparql-results+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "text/tab-separated-values": "tsv",
+    "text/csv": "csv",
+}
 
 
 @dataclass(frozen=True)
 class Result:
+    """An answer: the variables and rows of a SELECT, or (`boolean` not None) the truth of an ASK."""
+
     variables: list[str]
     rows: list[list[Term | None]]
+    boolean: bool | None = None
+    lists: dict[str, str] = field(default_factory=dict)  # GROUP_CONCAT columns and their separators
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A checked query text with its parameters bound, ready for any engine."""
+
+    text: str
+    analysis: Analysis
+
+
+def prepare(sparql: str, bindings: dict[str, Term] | None, embedded: bool) -> Prepared:
+    analysis = require_query(sparql, embedded=embedded)
+    terms = {name: str(term) for name, term in (bindings or {}).items()}
+    text = bind_values(sparql, analysis, terms)
+    return Prepared(text, require_query(text, embedded=embedded) if terms else analysis)
+
+
+def _row_cap(limit_rows: int | None) -> int:
+    cap = int_limit("answer_rows")
+    return cap if limit_rows is None else min(cap, limit_rows)
+
+
+def _collect(solutions: ox.QuerySolutions, limit_rows: int | None) -> list[list[Term | None]]:
+    """Rows up to `limit_rows`; more rows than the `answer_rows` limit is an error, never a cut answer."""
+    cap = _row_cap(limit_rows)
+    rows: list[list[Term | None]] = []
+    if cap <= 0:
+        return rows
+    for solution in solutions:
+        rows.append(list(solution))  # values in `variables` order; 4x cheaper than solution[name] per value
+        if len(rows) >= cap:
+            if limit_rows is not None and cap == limit_rows:
+                break
+            raise LimitExceeded(f"the answer has more than {cap:,} rows, the row limit", "answer_rows")
+    return rows
+
+
+def canonical_lists(result: Result) -> Result:
+    """GROUP_CONCAT leaves the order of items undefined (engines and cache states differ), so each list is
+    sorted: the same question then gives the same bytes everywhere (only lists with an explicit separator
+    are known to `kg.sparql`, so a list's items are never confused with the words of one value)."""
+    columns = {result.variables.index(v): sep for v, sep in result.lists.items() if v in result.variables}
+    if not columns:
+        return result
+    rows = []
+    for row in result.rows:
+        row = list(row)
+        for i, separator in columns.items():
+            term = row[i]
+            if isinstance(term, ox.Literal) and separator in term.value:
+                value = separator.join(sorted(term.value.split(separator)))
+                row[i] = ox.Literal(value, language=term.language) if term.language else \
+                    ox.Literal(value, datatype=term.datatype)
+        rows.append(row)
+    return Result(result.variables, rows, result.boolean, result.lists)
+
+
+def syntax_message(err: Exception) -> str:
+    """pyoxigraph's parser message in one short line (its 'expected one of' lists run to hundreds of
+    characters of Unicode ranges)."""
+    text = " ".join(str(err).split())
+    text = text.removeprefix("Parser error ")
+    if "expected one of" in text:
+        text = text.split("expected one of", 1)[0].rstrip(" ,:") + " (unexpected text here)"
+    return text[:300]
+
+
+class Engine:
+    """Where questions run: the embedded store or a remote endpoint, behind one `select` method."""
+
+    embedded = True
+
+    def select(self, sparql: str, bindings: dict[str, Term] | None = None, limit: int | None = None) -> Result:
+        prepared = prepare(sparql, bindings, embedded=self.embedded)
+        result = self._run(prepared, limit)
+        return canonical_lists(Result(result.variables, result.rows, result.boolean, prepared.analysis.lists))
+
+    def _run(self, prepared: Prepared, limit_rows: int | None) -> Result:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class LocalEngine(Engine):
+    store: ox.Store
+
+    def describe(self) -> str:
+        return "the embedded graph"
+
+    def _run(self, prepared: Prepared, limit_rows: int | None) -> Result:
+        try:
+            solutions = self.store.query(prepared.text)
+            if isinstance(solutions, ox.QueryBoolean):
+                return Result([], [], bool(solutions))
+            if not isinstance(solutions, ox.QuerySolutions):
+                raise KgError("only SELECT and ASK queries are answered here (CONSTRUCT and DESCRIBE are not)")
+            variables = [v.value for v in solutions.variables]
+            return Result(variables, _collect(solutions, limit_rows))
+        except SyntaxError as err:
+            raise KgError(f"SPARQL syntax error: {syntax_message(err)}") from None
+        except (RuntimeError, OSError, ValueError) as err:
+            raise KgError(f"query failed: {' '.join(str(err).split())[:300]}") from None
+
+
+def check_syntax(text: str, analysis: Analysis) -> None:
+    """Parse `text` with Oxigraph's SPARQL 1.1 query parser before it is sent anywhere (on an empty store,
+    which answers at once; a text with SERVICE is not run even there)."""
+    if analysis.calls_service:
+        return
+    try:
+        answer = ox.Store().query(text)
+        del answer
+    except SyntaxError as err:
+        raise KgError(f"SPARQL syntax error: {syntax_message(err)}") from None
+    except (RuntimeError, OSError, ValueError):
+        pass  # parsed; evaluation problems are the endpoint's to report
+
+
+@dataclass(frozen=True)
+class RemoteEngine(Engine):
+    endpoint: str
+    timeout: float = 30.0
+
+    embedded = False
+
+    def describe(self) -> str:
+        return redact(self.endpoint)
+
+    def _run(self, prepared: Prepared, limit_rows: int | None) -> Result:
+        check_syntax(prepared.text, prepared.analysis)
+        request = query_request(self.endpoint, prepared.text)
+
+        def consume(answer: Answer) -> Result:
+            fmt = MEDIA_FORMATS.get(answer.media_type)
+            if fmt is None:
+                raise KgError(f"{redact(self.endpoint)} did not answer with SPARQL results "
+                              f"(it sent {answer.media_type or 'no media type'})")
+            try:
+                parsed = ox.parse_query_results(answer.body, format=RESULT_FORMATS[fmt])
+                if isinstance(parsed, ox.QueryBoolean):
+                    return Result([], [], bool(parsed))
+                variables = [v.value for v in parsed.variables]
+                return Result(variables, _collect(parsed, limit_rows))
+            except SyntaxError as err:
+                message = " ".join(str(err).split())[:200]
+                raise KgError(f"{redact(self.endpoint)} sent a malformed or incomplete answer: {message}") \
+                    from None
+
+        return exchange(request, consume, timeout=min(self.timeout, limit("time_seconds")))
 
 
 def run_local(store: ox.Store, sparql: str, bindings: dict[str, Term] | None = None,
               limit: int | None = None) -> Result:
-    substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
-    try:
-        solutions = store.query(sparql, substitutions=substitutions)
-    except SyntaxError as err:
-        raise KgError(f"SPARQL syntax error: {' '.join(str(err).split())}") from None
-    except RuntimeError as err:  # e.g. a parameter that is not a projected variable
-        raise KgError(f"query failed: {' '.join(str(err).split())}") from None
-    except OSError as err:
-        raise KgError(f"query failed: {err}") from None
-    if isinstance(solutions, ox.QueryBoolean):
-        return Result(["ask"], [[ox.Literal(str(bool(solutions)).lower(), datatype=BOOLEAN)]])
-    if not isinstance(solutions, ox.QuerySolutions):
-        raise KgError("only SELECT and ASK queries are answered here (CONSTRUCT and DESCRIBE are not)")
-    variables = [v.value for v in solutions.variables]
-    rows = []
-    for solution in solutions:
-        rows.append(list(solution))  # values in `variables` order; 4x cheaper than solution[name] per value
-        if limit is not None and len(rows) >= limit:
-            break
-    return Result(variables, rows)
+    """`LocalEngine(store).select(…)`: a question on an in-memory store."""
+    return LocalEngine(store).select(sparql, bindings, limit)
 
 
-def with_values(sparql: str, bindings: dict[str, Term]) -> str:
-    """Append a VALUES block binding each parameter (SPARQL 1.1 §18.2.4.3 trailing ValuesClause).
-
-    The block joins after grouping, so — exactly as for pyoxigraph substitutions — a parameter must be a
-    projected (and, in an aggregate query, grouped) variable of the question."""
-    if not bindings:
-        return sparql
-    names = " ".join(f"?{name}" for name in bindings)
-    terms = " ".join(str(term) for term in bindings.values())
-    return f"{sparql.rstrip()}\nVALUES ({names}) {{ ({terms}) }}\n"
-
-
-def run_remote(endpoint: str, sparql: str, bindings: dict[str, Term] | None = None, timeout: float = 30.0,
-               limit: int | None = None) -> Result:
-    from SPARQLWrapper import JSON, POST, SPARQLWrapper
-    from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
-
-    client = SPARQLWrapper(endpoint, agent=USER_AGENT)
-    client.setQuery(with_values(sparql, bindings or {}))
-    client.setReturnFormat(JSON)
-    client.setMethod(POST)
-    client.setTimeout(int(max(1, timeout)))
-    try:
-        answer = client.queryAndConvert()
-    except SPARQLWrapperException as err:
-        message = " ".join(str(err).split())
-        raise KgError(f"endpoint {endpoint} answered with an error: {message[:400]}") from None
-    except (OSError, ValueError) as err:  # URLError, socket.timeout, http.client errors
-        reason = getattr(err, "reason", err)
-        raise KgError(f"endpoint {endpoint} unreachable: {reason}") from None
-    except Exception as err:  # http.client.RemoteDisconnected and friends
-        raise KgError(f"endpoint {endpoint} failed: {type(err).__name__}: {err}") from None
-    if isinstance(answer, dict) and "boolean" in answer:
-        return Result(["ask"], [[ox.Literal(str(bool(answer["boolean"])).lower(), datatype=BOOLEAN)]])
-    if not isinstance(answer, dict) or "results" not in answer:
-        raise KgError(f"endpoint {endpoint} did not return SPARQL JSON results (only SELECT and ASK are answered)")
-    variables = list(answer["head"].get("vars", []))
-    rows = [[_from_json(binding.get(v)) for v in variables] for binding in answer["results"]["bindings"]]
-    return Result(variables, rows[:limit] if limit is not None else rows)
-
-
-def _from_json(value: dict | None) -> Term | None:
+def _from_json(value: dict[str, str] | None) -> Term | None:
+    """One SPARQL JSON binding as a term (for kg.wikidata's client, until it shares kg.remote)."""
     if value is None:
         return None
+    if "value" not in value or "type" not in value:
+        raise KgError("a SPARQL JSON binding without 'type' or 'value'")
     kind = value["type"]
     if kind == "uri":
         return ox.NamedNode(value["value"])
@@ -107,36 +220,3 @@ def _from_json(value: dict | None) -> Term | None:
     if "datatype" in value:
         return ox.Literal(value["value"], datatype=ox.NamedNode(value["datatype"]))
     return ox.Literal(value["value"])
-
-
-class Engine:
-    """Where questions run: the embedded store or a remote endpoint, behind one `select` method."""
-
-    def select(self, sparql: str, bindings: dict[str, Term] | None = None, limit: int | None = None) -> Result:
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class LocalEngine(Engine):
-    store: ox.Store
-
-    def select(self, sparql: str, bindings: dict[str, Term] | None = None, limit: int | None = None) -> Result:
-        return run_local(self.store, sparql, bindings, limit=limit)
-
-
-@dataclass(frozen=True)
-class RemoteEngine(Engine):
-    endpoint: str
-    timeout: float = 30.0
-
-    def select(self, sparql: str, bindings: dict[str, Term] | None = None, limit: int | None = None) -> Result:
-        return run_remote(self.endpoint, sparql, bindings, timeout=self.timeout, limit=limit)
-
-
-def is_update(sparql: str) -> bool:
-    """True when the text is a SPARQL Update (after stripping PREFIX/BASE lines and comments)."""
-    body = "\n".join(
-        line for line in sparql.splitlines()
-        if not re.match(r"^\s*(#|PREFIX\b|BASE\b)", line, re.IGNORECASE)
-    )
-    return bool(UPDATE.search(body))

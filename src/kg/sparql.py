@@ -1,0 +1,262 @@
+"""Reading SPARQL text before anything runs it: which form it is, how deep it nests, whether it calls
+SERVICE, where its parameters are bound and which columns are GROUP_CONCAT lists.
+
+A regular expression over lines cannot tell `PREFIX ex: <http://ex/> DROP ALL` (an update) from
+`SELECT ?delete WHERE { ?s ?p "DROP ALL" }` (a query). This module tokenizes the text by the SPARQL 1.1
+grammar's terminals (§19.8: IRIs, prefixed names, variables, the four string forms, comments, numbers,
+punctuation), so keywords are only ever seen where they are keywords. The engines then parse the text for
+real (`kg.query.check_query`); this module is the gate in front of them:
+
+- a text that is not a SELECT, ASK, CONSTRUCT or DESCRIBE query is refused before any request is made;
+- `SERVICE` is refused for the embedded engine (it would make HTTP calls from inside pyoxigraph, with no
+  time limit, to any host a query or a stored file names);
+- nesting deeper than the `query_depth` limit is refused (the parsers recurse; 5,000 levels crash them);
+- parameters are bound by one VALUES block placed first in the query's top-level group, so a FILTER sees
+  them, and the very same text runs embedded and on any endpoint (one binding semantics everywhere);
+- GROUP_CONCAT columns are found so their items can be put in a deterministic order.
+
+>>> analyse("PREFIX ex: <http://ex/> DROP ALL").form
+'DROP'
+>>> analyse('SELECT ?delete WHERE { ?delete ?p "DROP ALL" }').form
+'SELECT'
+>>> analyse("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }").calls_service
+True
+>>> analyse('SELECT (GROUP_CONCAT(?n; SEPARATOR="; ") AS ?names) { ?s ?p ?n }').lists
+{'names': '; '}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from kg.errors import KgError, LimitExceeded, Refused
+from kg.limits import int_limit
+
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+# Terminals of the SPARQL 1.1 grammar (§19.8), in the order they must be tried.
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f"
+    "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_PN_CHARS = _PN_CHARS_U + r"\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PREFIX = f"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_LOCAL = f"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<var>[?$][""" + _PN_CHARS_U + r"""0-9][""" + _PN_CHARS_U + r"""0-9\u00b7\u0300-\u036f\u203f-\u2040]*)
+  | (?P<bnode>_:[""" + _PN_CHARS_U + r"""0-9](?:[""" + _PN_CHARS + r""".]*[""" + _PN_CHARS + r"""])?)
+  | (?P<pname>(?:""" + _PREFIX + r""")?:(?:""" + _LOCAL + r""")?)
+  | (?P<lang>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)
+  | (?P<number>[+-]?(?:\d+\.?\d*[eE][+-]?\d+|\.\d+[eE][+-]?\d+|\d*\.\d+|\d+))
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<punct>\^\^|&&|\|\||!=|<=|>=|[{}()\[\].,;=<>!+\-*/^|])
+    """,
+    re.VERBOSE,
+)
+OPEN, CLOSE = "{([", "})]"
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    start: int
+
+    @property
+    def keyword(self) -> str:
+        """The upper-cased word for keyword tokens, '' for anything else (names, strings, IRIs…)."""
+        return self.text.upper() if self.kind == "word" else ""
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The significant tokens of `text` (no whitespace or comments), or a KgError at the first character that
+    starts no SPARQL token."""
+    position = 0
+    while position < len(text):
+        match = TOKEN.match(text, position)
+        if match is None:
+            line = text.count("\n", 0, position) + 1
+            raise KgError(f"SPARQL syntax error at line {line}: unexpected {text[position]!r}")
+        kind = match.lastgroup or ""
+        if kind not in ("ws", "comment"):
+            yield Token(kind, match.group(), position)
+        position = match.end()
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the text is, before any engine sees it."""
+
+    form: str  # SELECT, ASK, CONSTRUCT, DESCRIBE, or the first keyword of an update (DROP, INSERT, …)
+    depth: int  # deepest nesting of { }, ( ) and [ ]
+    calls_service: bool
+    group_open: int | None  # offset of the '{' that opens the top-level WHERE group
+    group_close: int | None  # offset of its matching '}'
+    group_is_subselect: bool  # the group holds a sub-SELECT directly: `WHERE { SELECT … }`
+    lists: dict[str, str] = field(default_factory=dict)  # GROUP_CONCAT column → its explicit separator
+
+    @property
+    def is_query(self) -> bool:
+        return self.form in QUERY_FORMS
+
+
+def analyse(text: str) -> Analysis:
+    """Tokenize `text` once and read off its form, depth, SERVICE calls, top-level group and list columns."""
+    if len(text) > int_limit("query_chars"):
+        raise LimitExceeded(f"the query has {len(text):,} characters; the limit is {int_limit('query_chars'):,}",
+                            "query_chars")
+    items = list(tokens(text))
+    form, index = _form(items)
+    depth, deepest, pairs, stack = 0, 0, {}, []
+    for i, token in enumerate(items):
+        if token.kind == "punct" and token.text in OPEN:
+            depth += 1
+            deepest = max(deepest, depth)
+            stack.append(i)
+        elif token.kind == "punct" and token.text in CLOSE:
+            depth -= 1
+            if stack:
+                pairs[stack.pop()] = i
+    if deepest > int_limit("query_depth"):
+        raise LimitExceeded(f"the query nests {deepest} levels deep; the limit is {int_limit('query_depth')}",
+                            "query_depth")
+    service = any(t.keyword == "SERVICE" for t in items)
+    opening = _top_group(items, index, form, pairs)
+    group_open = group_close = None
+    subselect = False
+    if opening is not None and opening in pairs:
+        group_open, group_close = items[opening].start, items[pairs[opening]].start
+        subselect = opening + 1 < len(items) and items[opening + 1].keyword == "SELECT"
+    return Analysis(form, deepest, service, group_open, group_close, subselect, _lists(items, pairs))
+
+
+def _form(items: list[Token]) -> tuple[str, int]:
+    """The query form (or update keyword) after the prologue of PREFIX and BASE declarations."""
+    i = 0
+    while i < len(items):
+        word = items[i].keyword
+        if word == "BASE":
+            i += 2
+        elif word == "PREFIX":
+            i += 3
+        else:
+            return (word or items[i].text), i
+    return "", i
+
+
+def _top_group(items: list[Token], index: int, form: str, pairs: dict[int, int]) -> int | None:
+    """Index of the '{' opening the WHERE group: the first brace outside parentheses after the form keyword,
+    skipping a CONSTRUCT template."""
+    parens = 0
+    skip_template = form == "CONSTRUCT"
+    i = index + 1
+    while i < len(items):
+        token = items[i]
+        if token.kind == "punct" and token.text == "(":
+            parens += 1
+        elif token.kind == "punct" and token.text == ")":
+            parens -= 1
+        elif token.kind == "punct" and token.text == "{" and parens == 0:
+            if skip_template:
+                skip_template = False
+                i = pairs.get(i, i) + 1
+                continue
+            return i
+        elif token.keyword == "WHERE":
+            skip_template = False
+        i += 1
+    return None
+
+
+def _lists(items: list[Token], pairs: dict[int, int]) -> dict[str, str]:
+    """Columns made by GROUP_CONCAT with an explicit separator: `(… GROUP_CONCAT(… ; SEPARATOR="x") … AS ?v)`
+    → {v: x}, also where the list is wrapped (the stored questions tidy lists with REPLACE). A list with the
+    default separator is left out: its items cannot be told from the words of one value."""
+    found: dict[str, str] = {}
+    enclosing = sorted(pairs.items())
+    for i, token in enumerate(items):
+        if token.keyword != "GROUP_CONCAT" or i + 1 not in pairs:
+            continue
+        end = pairs[i + 1]
+        separator = None
+        for j in range(i + 2, end - 2):
+            if items[j].keyword == "SEPARATOR" and items[j + 1].text == "=" and items[j + 2].kind == "string":
+                separator = _unquote(items[j + 2].text)
+        if not separator:
+            continue
+        around = [(o, c) for o, c in enclosing if o < i and c > end and items[o].text == "("]
+        for _, close in sorted(around, reverse=True):  # innermost first
+            if close >= 2 and items[close - 2].keyword == "AS" and items[close - 1].kind == "var":
+                found[items[close - 1].text[1:]] = separator
+                break
+    # A list renamed or tidied on its way up from a sub-SELECT, `(COALESCE(?place_list, "") AS ?places)`,
+    # is the same list.
+    projections = [(o, c) for o, c in enclosing if items[o].text == "(" and c >= 2
+                   and items[c - 2].keyword == "AS" and items[c - 1].kind == "var"]
+    changed = True
+    while changed:
+        changed = False
+        for o, c in projections:
+            target = items[c - 1].text[1:]
+            inside = {items[k].text[1:] for k in range(o + 1, c - 2) if items[k].kind == "var"} & set(found)
+            separators = {found[v] for v in inside}
+            if target not in found and len(separators) == 1:
+                found[target] = separators.pop()
+                changed = True
+    return found
+
+
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unquote(literal: str) -> str:
+    quote = 3 if literal[:3] in ('"""', "'''") else 1
+    body = literal[quote:-quote]
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), body)
+
+
+def require_query(text: str, embedded: bool) -> Analysis:
+    """The analysis of `text`, or a `Refused` error when it is an update, or calls SERVICE on the embedded
+    engine (federated questions join endpoints explicitly; see kg.wikidata)."""
+    analysis = analyse(text)
+    if not analysis.form:
+        raise KgError("the SPARQL text is empty: no query to run")
+    if not analysis.is_query:
+        if analysis.form.isalpha():
+            raise Refused(f"SPARQL updates ({analysis.form}) are refused: only SELECT, ASK, CONSTRUCT and "
+                          "DESCRIBE queries are run, and nothing is ever written to a store")
+        raise KgError(f"not a SPARQL query: it starts with {analysis.form!r}")
+    if embedded and analysis.calls_service:
+        raise Refused("SERVICE is refused on the embedded graph: it would call other hosts from inside the "
+                      "query engine; federated questions join an endpoint explicitly (kg link federated)")
+    return analysis
+
+
+def bind_values(text: str, analysis: Analysis, bindings: dict[str, str]) -> str:
+    """`text` with one VALUES block binding each parameter, placed first in the top-level WHERE group.
+
+    `bindings` maps variable names to terms already in N-Triples syntax (made by pyoxigraph, never pasted
+    from user text). Inside the group, the VALUES joins with everything else before FILTERs apply, which is
+    the meaning users expect of a parameter; where the group is a sub-SELECT, the VALUES wraps it.
+    """
+    if not bindings:
+        return text
+    if analysis.group_open is None or analysis.group_close is None:
+        raise KgError("cannot bind parameters: the query has no WHERE group")
+    names = " ".join(f"?{name}" for name in bindings)
+    values = " ".join(bindings.values())
+    block = f" VALUES ({names}) {{ ({values}) }} "
+    start, end = analysis.group_open + 1, analysis.group_close
+    if analysis.group_is_subselect:
+        return f"{text[:start]}{block}{{ {text[start:end]} }}{text[end:]}"
+    return f"{text[:start]}{block}{text[start:]}"

@@ -1,0 +1,169 @@
+"""kg.sparql, the gate in front of the engines: query or update is decided by tokens, not lines; SERVICE
+and deep nesting are refused; parameters bind where a FILTER sees them; GROUP_CONCAT lists are found.
+
+The verdicts are checked against two independent parsers: rdflib's SPARQL 1.1 grammar (query or update)
+and pyoxigraph's (the texts that pass the gate parse as queries)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+from kg.catalog import load_catalog
+from kg.errors import KgError, LimitExceeded, Refused
+from kg.sparql import analyse, bind_values, require_query
+
+ROOT = Path(__file__).resolve().parents[1]
+
+UPDATES = [
+    "PREFIX ex: <http://ex/> DROP ALL",
+    "PREFIX ex: <http://ex/>\nDELETE WHERE { ?s ?p ?o }",
+    "INSERT DATA { <a:b> <a:c> <a:d> }",
+    "# a comment\nCLEAR ALL",
+    "LOAD <http://127.0.0.1:1/x>",
+    "BASE <http://ex/> PREFIX : <http://ex/> WITH <g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "prefix ex: <http://ex/> drop silent graph <http://ex/g>",
+    "CREATE GRAPH <http://ex/g>",
+    "COPY DEFAULT TO <http://ex/g>",
+    "MOVE <http://ex/a> TO <http://ex/b>",
+    "ADD <http://ex/a> TO <http://ex/b>",
+    "DELETE DATA { <a:b> <a:c> <a:d> } ; INSERT DATA { <a:b> <a:c> <a:e> }",
+]
+QUERIES = [
+    "SELECT ?delete WHERE { ?delete ?p ?o }",
+    'SELECT * WHERE { ?s ?p "DROP ALL" }',
+    'SELECT * WHERE { ?s ?p """\nINSERT\n""" }',
+    "PREFIX drop: <http://ex/> SELECT * WHERE { ?s drop:all ?o }",
+    "SELECT * WHERE { ?s ?p ?o } # DELETE WHERE { ?s ?p ?o }",
+    "ASK { ?s ?p ?o }",
+    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "DESCRIBE <http://ex/a>",
+    "select ?clear where { ?clear ?p ?o }",
+    "PREFIX SERVICE: <http://ex/> SELECT * WHERE { ?s SERVICE:p ?o }",
+]
+
+
+@pytest.mark.parametrize("text", UPDATES)
+def test_updates_are_refused_as_rdflib_reads_them(text: str) -> None:
+    parseUpdate(text)  # an update indeed, by an independent SPARQL 1.1 grammar
+    with pytest.raises(Refused, match="updates"):
+        require_query(text, embedded=False)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_queries_a_line_regex_refused_are_accepted(text: str) -> None:
+    parseQuery(text)
+    assert require_query(text, embedded=True).is_query
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { service silent <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { ?s ?p ?o . { SERVICE ?endpoint { ?s ?p ?o } } }",
+])
+def test_service_is_refused_embedded_and_passed_to_endpoints(text: str) -> None:
+    with pytest.raises(Refused, match="SERVICE"):
+        require_query(text, embedded=True)
+    assert require_query(text, embedded=False).calls_service
+
+
+def test_deep_nesting_is_a_limit_not_a_crash() -> None:
+    deep = "SELECT * WHERE " + "{" * 5000 + " ?s ?p ?o " + "}" * 5000
+    with pytest.raises(LimitExceeded) as caught:
+        analyse(deep)
+    assert caught.value.limit == "query_depth" and "5000 levels" in str(caught.value)
+    analyse("SELECT * WHERE " + "{" * 50 + " ?s ?p ?o " + "}" * 50)
+
+
+def test_query_size_is_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_LIMIT_QUERY_CHARS", "100")
+    with pytest.raises(LimitExceeded, match="limit is 100"):
+        analyse("SELECT * WHERE { ?s ?p ?o } " + "#" * 200)
+
+
+def test_characters_that_start_no_token_are_a_syntax_error() -> None:
+    with pytest.raises(KgError, match="line 2"):
+        analyse("SELECT * WHERE {\n ?s ?p ?o ` }")
+
+
+STORE = ox.Store()
+STORE.add(ox.Quad(ox.NamedNode("http://ex/a"), ox.NamedNode("http://ex/label"), ox.Literal("Khimprom")))
+STORE.add(ox.Quad(ox.NamedNode("http://ex/b"), ox.NamedNode("http://ex/label"), ox.Literal("Other")))
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT ?thing ?name WHERE { ?thing <http://ex/label> ?l FILTER(STR(?l) = ?name) }",
+    "SELECT ?thing ?name { ?thing <http://ex/label> ?l . FILTER(STR(?l) = ?name) }",
+    "SELECT * WHERE { SELECT ?thing ?name WHERE { ?thing <http://ex/label> ?name } }",
+])
+def test_a_parameter_is_seen_by_filters_as_with_sep_0007_substitution(text: str) -> None:
+    value = ox.Literal("Khimprom")
+    bound = bind_values(text, analyse(text), {"name": str(value)})
+    parseQuery(bound)
+    ours, native = STORE.query(bound), STORE.query(text, substitutions={ox.Variable("name"): value})
+    assert sorted(map(str, ours)) == sorted(map(str, native)) != []
+
+
+@pytest.mark.parametrize(("value", "expected"), [("Khimprom", True), ("Nobody", False)])
+def test_a_parameter_binds_in_ask_queries(value: str, expected: bool) -> None:
+    """SEP-0007 substitution needs a projection, so ASK cannot use it; the VALUES block works for ASK too."""
+    text = "ASK { ?thing <http://ex/label> ?l FILTER(STR(?l) = ?name) }"
+    assert bool(STORE.query(bind_values(text, analyse(text), {"name": str(ox.Literal(value))}))) is expected
+
+
+def test_lists_are_found_through_tidying_and_renaming() -> None:
+    text = """SELECT (COALESCE(?place_list, "") AS ?places) (GROUP_CONCAT(?x) AS ?words) WHERE {
+      { SELECT (REPLACE(GROUP_CONCAT(DISTINCT ?p; separator="; "), "^; ", "") AS ?place_list)
+        WHERE { ?s ?q ?p } } }"""
+    assert analyse(text).lists == {"place_list": "; ", "places": "; "}
+
+
+CATALOG = load_catalog(ROOT / "queries")
+
+
+@pytest.mark.parametrize("stored", CATALOG, ids=[q.name for q in CATALOG])
+def test_every_stored_question_passes_the_gate_with_its_lists_seen(stored) -> None:  # type: ignore[no-untyped-def]
+    """Every list a question builds with GROUP_CONCAT must be one the gate can put in order (the bytes are
+    compared across engines in test_query)."""
+    analysis = require_query(stored.sparql, embedded=True)
+    concats = stored.sparql.upper().count("GROUP_CONCAT")
+    assert not concats or analysis.lists, f"{stored.name} builds lists the gate cannot see"
+
+
+FRAGMENTS = st.sampled_from([
+    "SELECT", "ASK", "DELETE", "INSERT", "DROP", "CLEAR", "LOAD", "WHERE", "{", "}", "(", ")", "?s", "$p",
+    "<http://ex/a>", '"DROP ALL"', "'''x\nDELETE'''", "# DELETE\n", "PREFIX ex: <http://ex/>", "ex:a", ".", ";",
+    "SERVICE", "VALUES", "FILTER", "=", "1", "@en", "^^", "\n", " ", "GROUP_CONCAT", "SEPARATOR", "AS",
+])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(FRAGMENTS, max_size=30).map(" ".join))
+def test_fuzz_the_gate_never_lets_an_update_through(text: str) -> None:
+    """Whatever the text, the gate answers with an analysis or a KgError; and a text it lets through is
+    never one that rdflib's grammar reads as an update."""
+    try:
+        analysis = require_query(text, embedded=True)
+    except KgError:
+        return
+    assert analysis.is_query
+    try:
+        parseUpdate(text)
+    except Exception:
+        return
+    # rdflib's update grammar accepts the empty update; anything else it accepts must not have passed.
+    assert not text.strip() or text.strip().startswith("#"), text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_fuzz_any_text_gives_an_analysis_or_a_kg_error(text: str) -> None:
+    try:
+        analyse(text)
+    except KgError:
+        pass
