@@ -1,16 +1,24 @@
-"""Loading: every file is parsed; a malformed file is one clear error naming the file and line; the
-query store's cache is reused while the sources are unchanged and rebuilt when one changes."""
+"""Loading: every file is parsed; a bad file (malformed, not UTF-8, too large, not a regular file, missing) is
+one clear KgError naming it; the rdflib conversion keeps every term exactly; the query store's cache is
+reused while the sources are unchanged and rebuilt when one changes (tests/test_graph_cache.py has the rest)."""
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from kg.errors import KgError
-from kg.graph import compact, oxigraph_store, parse_turtle, rdflib_graph
+from kg.errors import KgError, LimitExceeded
+from kg.graph import compact, fingerprint, iter_triples, oxigraph_store, parse_turtle, rdflib_graph
 from kg.layout import resolve
 from tests.conftest import copy_layout
+
+TINY = "<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n"
 
 
 def test_malformed_turtle_names_file_and_line(tmp_path: Path) -> None:
@@ -30,9 +38,221 @@ def test_undeclared_prefix_is_reported(tmp_path: Path) -> None:
         parse_turtle(bad)
 
 
+# ---------------------------------------------------------------------------------------------------
+# Files that are not Turtle text
+
+
+def _refuses_promptly(path: Path, call=parse_turtle) -> KgError:  # type: ignore[no-untyped-def]
+    """`call(path)` must raise a KgError within seconds; a call that blocks (a FIFO) is a failure, not a hang."""
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            call(path)
+            outcome.append(None)
+        except BaseException as err:  # handed to the test thread
+            outcome.append(err)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # unblock a reader stuck on a FIFO, then fail
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(5)
+        pytest.fail(f"{call.__name__}({path}) blocked")
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], KgError), outcome[0]
+    assert "\n" not in str(outcome[0])
+    return outcome[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("call", [parse_turtle, lambda p: oxigraph_store([p]), lambda p: fingerprint([p])])
+def test_fifo_is_refused_promptly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    fifo = tmp_path / "x.ttl"
+    os.mkfifo(fifo)
+    err = _refuses_promptly(fifo, call)
+    assert str(err) == f"{fifo}: not a regular file"
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.ttl"
+    folder.mkdir()
+    assert str(_refuses_promptly(folder)) == f"{folder}: not a regular file"
+
+
+def test_dangling_symlink_cannot_be_read(tmp_path: Path) -> None:
+    link = tmp_path / "link.ttl"
+    link.symlink_to(tmp_path / "gone.ttl")
+    assert str(_refuses_promptly(link)) == f"{link}: cannot read: no such file"
+
+
+def test_missing_file_cannot_be_read(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.ttl"
+    assert str(_refuses_promptly(missing)) == f"{missing}: cannot read: no such file"
+
+
+def test_symlink_to_a_file_is_read(tmp_path: Path) -> None:
+    target = tmp_path / "real.ttl"
+    target.write_text(TINY, "utf-8")
+    link = tmp_path / "link.ttl"
+    link.symlink_to(target)
+    assert len(parse_turtle(link)) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_cannot_be_read(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.ttl"
+    locked.write_text(TINY, "utf-8")
+    locked.chmod(0)
+    assert str(_refuses_promptly(locked)).startswith(f"{locked}: cannot read: ")
+
+
+@pytest.mark.parametrize("call", [parse_turtle, lambda p: oxigraph_store([p]), lambda p: fingerprint([p]),
+                                  lambda p: rdflib_graph([p]), lambda p: list(iter_triples([p]))])
+def test_oversize_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("KG_LIMIT_TURTLE_FILE_BYTES", "100")
+    big = tmp_path / "big.ttl"
+    big.write_text(TINY * 2, "utf-8")
+    assert big.stat().st_size == 142
+    with pytest.raises(LimitExceeded) as caught:
+        call(big)
+    assert caught.value.limit == "turtle_file_bytes"
+    assert str(caught.value) == f"{big}: 142 bytes, more than the size limit of 100 bytes for one Turtle file"
+    assert not (tmp_path / "cache").exists()
+
+
+def test_file_at_the_size_limit_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_LIMIT_TURTLE_FILE_BYTES", str(len(TINY)))
+    exact = tmp_path / "exact.ttl"
+    exact.write_text(TINY, "utf-8")
+    assert len(parse_turtle(exact)) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"\xff\xfe<http://e/a> <http://e/b> <http://e/c> .\n", 1),
+        (TINY.encode() + b'<http://e/a> <http://e/b> "caf\xe9" .\n', 2),  # Latin-1
+        (TINY.encode() * 2 + b'<http://e/a> <http://e/b> "\xed\xa0\x80" .\n', 3),  # a UTF-16 surrogate
+    ],
+)
+def test_non_utf8_is_refused(tmp_path: Path, data: bytes, line: int) -> None:
+    bad = tmp_path / "latin.ttl"
+    bad.write_bytes(data)
+    with pytest.raises(KgError) as caught:
+        parse_turtle(bad)
+    assert str(caught.value) == f"{bad}:{line}: not UTF-8 text"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=300) | st.text(max_size=200).map(lambda t: ("@prefix ex: <http://e/> .\n" + t).encode()))
+def test_any_bytes_give_triples_or_one_kgerror(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "fuzz.ttl"
+    path.write_bytes(data)
+    try:
+        parse_turtle(path)
+    except KgError as err:
+        assert str(err).startswith(f"{path}:")
+        assert "\n" not in str(err)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The rdflib conversion
+
+
+def _canonical(graph) -> Counter:  # type: ignore[no-untyped-def]
+    """The triples of an rdflib graph with each blank node replaced by a label computed from its
+    surroundings (three rounds of colour refinement), so two graphs that differ only in blank node names
+    compare equal and any other difference (a language tag, a datatype, a lexical form, a link) shows.
+
+    rdflib's own isomorphism check takes minutes on the bundled graph's ~2,400 blank nodes."""
+    import hashlib
+
+    from rdflib import BNode
+
+    labels = {node: "" for triple in graph for node in (triple[0], triple[2]) if isinstance(node, BNode)}
+
+    def show(node) -> str:  # type: ignore[no-untyped-def]
+        return f"_:{labels[node]}" if isinstance(node, BNode) else node.n3()
+
+    for _ in range(3):
+        around: dict = {node: [] for node in labels}
+        for s, p, o in graph:
+            if isinstance(s, BNode):
+                around[s].append(f"out {p.n3()} {show(o)}")
+            if isinstance(o, BNode):
+                around[o].append(f"in {show(s)} {p.n3()}")
+        labels = {node: hashlib.sha256("\n".join(sorted(seen)).encode()).hexdigest()[:16]
+                  for node, seen in around.items()}
+    return Counter((show(s), p.n3(), show(o)) for s, p, o in graph)
+
+
+def _rdf11(parsed):  # type: ignore[no-untyped-def]
+    """rdflib's parse with the two spellings RDF 1.1 makes one term written one way, as pyoxigraph gives them:
+    `"x"^^xsd:string` is `"x"`, and language tags are lower case (`en-GB` is `en-gb`). Nothing else changes."""
+    import rdflib
+    from rdflib import XSD, Literal
+
+    def term(node):  # type: ignore[no-untyped-def]
+        if isinstance(node, Literal) and node.language:
+            return Literal(str(node), lang=node.language.lower())
+        if isinstance(node, Literal) and node.datatype == XSD.string:
+            return Literal(str(node))
+        return node
+
+    graph = rdflib.Graph()
+    for s, p, o in parsed:
+        graph.add((s, p, term(o)))
+    return graph
+
+
 def test_rdflib_graph_matches_rdflib_parser(layout, data_graph) -> None:  # type: ignore[no-untyped-def]
+    from rdflib import BNode, Literal
+
     ours = rdflib_graph(layout.graph_files())
+    data_graph = _rdf11(data_graph)
     assert len(ours) == len(data_graph)
+    ground = {t for t in ours if not any(isinstance(n, BNode) for n in t)}
+    assert ground == {t for t in data_graph if not any(isinstance(n, BNode) for n in t)}
+    assert _canonical(ours) == _canonical(data_graph)
+    literals = [o for o in ours.objects() if isinstance(o, Literal)]
+    assert any(o.language for o in literals)  # so the comparison covers language tags
+    assert any(o.datatype is not None for o in literals)  # and datatypes
+
+
+def test_rdflib_conversion_keeps_every_kind_of_term(tmp_path: Path) -> None:
+    import rdflib
+    from rdflib import XSD, BNode, Literal, URIRef
+    from rdflib.compare import isomorphic
+
+    source = tmp_path / "terms.ttl"
+    source.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        'ex:a ex:label "Алматы"@ru, "Almaty"@en-GB, "plain", "typed"^^xsd:string ;\n'
+        '     ex:n 42, 1.50, 2.5e3, true, "2023"^^xsd:gYear, "x"^^ex:custom ;\n'
+        '     ex:via [ ex:label "inner"@kk ; ex:next [ ex:n -7 ] ] .\n',
+        "utf-8",
+    )
+    ours = rdflib_graph([source])
+    theirs = _rdf11(rdflib.Graph().parse(source, format="turtle"))
+    assert len(ours) == len(theirs) == 14
+    assert isomorphic(ours, theirs)
+    assert _canonical(ours) == _canonical(theirs)
+    objects = set(ours.objects(URIRef("http://example.org/a"), None))
+    assert Literal("Алматы", lang="ru") in objects
+    assert Literal("Almaty", lang="en-gb") in objects
+    assert Literal("plain") in objects and Literal("typed") in objects  # xsd:string is the plain literal
+    assert Literal("42", datatype=XSD.integer) in objects
+    assert Literal("1.50", datatype=XSD.decimal) in objects
+    assert Literal("2.5e3", datatype=XSD.double) in objects
+    assert Literal("true", datatype=XSD.boolean) in objects
+    assert Literal("2023", datatype=XSD.gYear) in objects
+    assert Literal("x", datatype=URIRef("http://example.org/custom")) in objects
+    assert sum(isinstance(node, BNode) for node in ours.all_nodes()) == 2
 
 
 def test_store_cache_is_reused_and_rebuilt(tmp_path: Path, layout, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -77,3 +297,21 @@ def test_bad_data_folder(tmp_path: Path, folder: str) -> None:
 )
 def test_compact(iri: str, curie: str) -> None:
     assert compact(iri) == curie
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("<< ex:a ex:b ex:c >> ex:d ex:e .", "an RDF 1.2 triple term"),
+        ("ex:a ex:b <<( ex:a ex:b ex:c )>> .", "an RDF 1.2 triple term"),
+        ("ex:a ex:b ex:c {| ex:d ex:e |} .", "an RDF 1.2 triple term"),
+        ('ex:a ex:b "x"@en--ltr .', "a literal with a base direction"),
+    ],
+)
+def test_rdf12_terms_rdflib_cannot_hold_are_one_kgerror(tmp_path: Path, body: str, problem: str) -> None:
+    source = tmp_path / "rdf12.ttl"
+    source.write_text(f"@prefix ex: <http://example.org/> .\n{body}\n", "utf-8")
+    with pytest.raises(KgError) as caught:
+        rdflib_graph([source])
+    assert str(caught.value).startswith(f"{source}: {problem} (")
+    assert "\n" not in str(caught.value)

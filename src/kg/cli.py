@@ -52,7 +52,7 @@ class KgGroup(click.Group):
             click.echo("kg: interrupted", err=True)
             ctx.exit(2)
         except BrokenPipeError:
-            raise  # `run` says it once
+            ctx.exit(_closed_output())  # before click's own handler, which exits 1 in silence
         except Exception as err:  # a bug: still no traceback unless asked for
             if os.environ.get("KG_DEBUG"):
                 raise
@@ -212,30 +212,30 @@ def _engine(ctx: click.Context, endpoint: str | None, timeout: float):  # type: 
     return RemoteEngine(endpoint, timeout) if endpoint else LocalEngine(_store(ctx))
 
 
-def _print(result, fmt: str, engine, why: bool) -> None:  # type: ignore[no-untyped-def]
+def _answer_text(result, fmt: str, engine, why: bool) -> str:  # type: ignore[no-untyped-def]
+    """The answer in `fmt`; with `why`, the evidence of each row (as columns, or as a tree under a table)."""
     from kg.output import render
 
     if not why:
-        sys.stdout.write(render(result, fmt))
-        return
+        return render(result, fmt)
     from kg.evidence import to_text, with_evidence_columns
     from kg.output import human
 
     extended, per_row = with_evidence_columns(engine, result)
     if fmt not in ("table", "md"):
-        sys.stdout.write(render(extended, fmt))
-        return
-    sys.stdout.write(render(result, fmt))
+        return render(extended, fmt)
+    parts = [render(result, fmt)]
     for number, (row, items) in enumerate(zip(result.rows, per_row, strict=True), start=1):
         title = " | ".join(human(t) for t in row if t is not None)[:100]
-        click.echo(f"\nrow {number}: {title}")
-        click.echo(to_text(items) if items else "    (no claim found for the terms of this row)")
+        parts.append(f"\nrow {number}: {title}\n")
+        parts.append((to_text(items) if items else "    (no claim found for the terms of this row)") + "\n")
+    return "".join(parts)
 
 
 ENDPOINT = click.option("--endpoint", default=None, metavar="URL",
                         help="Run on this SPARQL 1.1 endpoint instead of the embedded graph.")
 TIMEOUT = click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                       help="Seconds to wait for a remote endpoint.")
+                       help="Seconds a remote request may take, from connecting to the last byte of the answer.")
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md"]), default="table",
                       show_default=True)
 LIMIT = click.option("--limit", type=click.IntRange(min=0), default=None, help="Return at most N rows.")
@@ -251,9 +251,10 @@ WHY = click.option("--why", is_flag=True,
 @WHY
 @ENDPOINT
 @TIMEOUT
+@OUTPUT
 @click.pass_context
 def query_command(ctx: click.Context, name: str, params: tuple[str, ...], fmt: str, limit: int | None, why: bool,
-                  endpoint: str | None, timeout: float) -> None:
+                  endpoint: str | None, timeout: float, output: Path | None) -> None:
     """Answer the stored question NAME (see `kg queries`)."""
     from kg.catalog import find
     from kg.params import bind, parse_assignments
@@ -261,7 +262,7 @@ def query_command(ctx: click.Context, name: str, params: tuple[str, ...], fmt: s
     stored = find(_layout(ctx).queries_dir, name)
     bindings = bind(stored, parse_assignments(params))
     engine = _engine(ctx, endpoint, timeout)
-    _print(engine.select(stored.sparql, bindings, limit=limit), fmt, engine, why)
+    _emit(_answer_text(engine.select(stored.sparql, bindings, limit=limit), fmt, engine, why), output)
 
 
 @main.command("sparql")
@@ -273,9 +274,10 @@ def query_command(ctx: click.Context, name: str, params: tuple[str, ...], fmt: s
 @WHY
 @ENDPOINT
 @TIMEOUT
+@OUTPUT
 @click.pass_context
 def sparql_command(ctx: click.Context, query_text: str | None, query_file: Path | None, fmt: str, limit: int | None,
-                   why: bool, endpoint: str | None, timeout: float) -> None:
+                   why: bool, endpoint: str | None, timeout: float, output: Path | None) -> None:
     """Run an ad-hoc read-only SPARQL SELECT or ASK query (updates and, on the embedded graph, SERVICE are refused)."""
     if (query_text is None) == (query_file is None):
         raise KgError("give a query as an argument or with -f FILE, not both and not neither")
@@ -288,7 +290,7 @@ def sparql_command(ctx: click.Context, query_text: str | None, query_file: Path 
             raise KgError(f"{query_file}: not UTF-8 text") from None
     assert query_text is not None
     engine = _engine(ctx, endpoint, timeout)
-    _print(engine.select(query_text, limit=limit), fmt, engine, why)
+    _emit(_answer_text(engine.select(query_text, limit=limit), fmt, engine, why), output)
 
 
 def _read_query_file(path: Path) -> str:
@@ -503,6 +505,10 @@ def run(argv: list[str] | None = None) -> None:
     """The `kg` console entry point: the watchdog, and one `kg:` line for usage errors and closed pipes."""
     global _GUARDED
     _GUARDED = True
+    if sys.stdout is None or sys.stderr is None:  # started with a closed descriptor
+        if sys.stderr is not None:
+            sys.stderr.write("kg: standard output is closed: there is nowhere to write the answer\n")
+        sys.exit(2)
     code = 0
     try:
         outcome = main.main(args=argv, prog_name="kg", standalone_mode=False)

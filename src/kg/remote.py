@@ -161,8 +161,10 @@ def exchange(request: urllib.request.Request, consume: Callable[[Answer], T], ti
     def work() -> None:
         try:
             outcome["value"] = _exchange(request, consume, deadline, cap)
-        except BaseException as err:  # handed to the waiting thread
-            outcome["error"] = err
+        except BaseException as err:  # handed to the waiting thread, without the frames of this one: they
+            # hold pyoxigraph objects that must be dropped on the thread that made them
+            err.__context__ = err.__cause__ = None
+            outcome["error"] = err.with_traceback(None)
 
     worker = threading.Thread(target=work, name="kg-http", daemon=True)
     worker.start()
@@ -181,6 +183,8 @@ def _exchange(request: urllib.request.Request, consume: Callable[[Answer], T], d
         deadline.check(url)
         try:
             response = _OPENER.open(request, timeout=max(0.05, deadline.left()))
+        except KgError:
+            raise  # a refused redirect
         except urllib.error.HTTPError as err:
             wait = _retry_after(err)
             if err.code in RETRY_STATUSES and attempt < MAX_TRIES and wait is not None and wait < deadline.left():

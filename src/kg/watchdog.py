@@ -4,7 +4,8 @@ pyoxigraph evaluates a query in Rust with the GIL released, so a cross product n
 nor lets Python's SIGINT handler run: Ctrl-C is ignored and no timer in the main thread can fire. The
 guard is a separate thread that waits on a pipe fed by the C-level signal handler (`signal.set_wakeup_fd`)
 with a timeout equal to the budget. On a signal or at the budget it prints one `kg:` line and ends the
-process with exit code 2 (`os._exit`: the main thread may be deep inside a query it cannot leave).
+process with exit code 2 (`os._exit`: the main thread may be deep inside a query it cannot leave), after killing
+any child process (the reasoner's JVM), so nothing outlives the command.
 Temporary files of an interrupted write are left for the next writer to clean (see `kg.files`).
 
 Only the `kg` entry point starts the guard; library callers and tests that invoke the CLI in-process are
@@ -35,6 +36,37 @@ def _say(message: str) -> None:
         pass
 
 
+def _end(message: str) -> None:
+    """Say why, stop any child process (HermiT's JVM) so nothing outlives the command, and exit 2."""
+    _say(message)
+    for child in _children():
+        try:
+            os.kill(child, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(EXIT_ERROR)
+
+
+def _children() -> list[int]:
+    """Process ids whose parent is this process (read from /proc; empty where there is none)."""
+    me, found = os.getpid(), []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            if int(fields[1]) == me:
+                found.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
 def start(seconds: float, hint: str = "") -> None:
     """Guard the rest of this process: at most `seconds` of wall-clock time, and prompt SIGINT/SIGTERM."""
     global _started
@@ -52,14 +84,11 @@ def start(seconds: float, hint: str = "") -> None:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                _say(f"time limit of {seconds:g} s hit; nothing was answered{hint}")
-                os._exit(EXIT_ERROR)
+                _end(f"time limit of {seconds:g} s hit; nothing was answered{hint}")
             ready, _, _ = select.select([read_end], [], [], left)
             if ready:
                 data = os.read(read_end, 64)
                 if any(b in (signal.SIGINT, signal.SIGTERM) for b in data):
-                    name = "interrupted" if signal.SIGINT in data else "terminated"
-                    _say(name)
-                    os._exit(EXIT_ERROR)
+                    _end("interrupted" if signal.SIGINT in data else "terminated")
 
     threading.Thread(target=guard, name="kg-watchdog", daemon=True).start()
