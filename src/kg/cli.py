@@ -8,6 +8,7 @@ runtime error (one line on stderr, never a traceback).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -20,21 +21,27 @@ from kg.errors import KgError
 
 FINDINGS = 1
 
-OUTPUT = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+OUTPUT = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=None,
                       help="Write to this file (atomically) instead of standard output.")
 
 
-def _emit(text: str, output: Path | None) -> None:
-    """Print, or write the file atomically (a temporary file renamed into place); `-o -` is standard output."""
-    if output is None or str(output) == "-":
+EXACT_FORMATS = ("csv", "tsv", "json")
+
+
+def _emit(text: str, output: Path | None, fmt: str = "text") -> None:
+    """Print, or write the file atomically (kg.files); `-o -` is standard output. Text for people has its
+    control characters shown as escapes (a quote in the data cannot drive the terminal); CSV, TSV and JSON
+    keep every value exact."""
+    if fmt not in EXACT_FORMATS:
+        from kg.output import printable
+
+        text = printable(text)
+    if output is None:
         sys.stdout.write(text)
         return
     from kg.output import write_atomically
 
-    try:
-        write_atomically(output, text)
-    except OSError as err:
-        raise KgError(f"{output}: cannot write: {err.strerror}") from None
+    write_atomically(output, text)
 
 
 class KgGroup(click.Group):
@@ -63,11 +70,9 @@ class KgGroup(click.Group):
 
 def one_line(text: str) -> str:
     """A message as one printable line: control characters shown as escapes, line breaks as spaces."""
-    import re
+    from kg.output import printable
 
-    flat = " ".join(text.split())
-    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]",
-                  lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", flat)
+    return printable(" ".join(text.split()))
 
 
 LIMIT_FLAGS = {"request_seconds": "--timeout", "time_seconds": "--time-limit"}
@@ -135,7 +140,7 @@ def validate(ctx: click.Context, fmt: str) -> None:
     from kg.validate import validate_files
 
     report = validate_files(_layout(ctx))
-    click.echo(report.to_json() if fmt == "json" else report.to_text())
+    _emit((report.to_json() if fmt == "json" else report.to_text()) + "\n", None, fmt)
     ctx.exit(0 if report.conforms else FINDINGS)
 
 
@@ -172,12 +177,12 @@ def stats(ctx: click.Context, fmt: str, by_section: bool, output: Path | None) -
             _emit(coverage_markdown(statistics.compute(store), sections), output)
         else:
             text = json.dumps(sections, indent=2) if fmt == "json" else statistics.by_section_table(sections)
-            _emit(text + "\n", output)
+            _emit(text + "\n", output, fmt)
         return
     if fmt == "md":
         raise KgError("--format md goes with --by-section")
     numbers = statistics.compute(store)
-    _emit((statistics.to_json(numbers) if fmt == "json" else statistics.to_table(numbers)) + "\n", output)
+    _emit((statistics.to_json(numbers) if fmt == "json" else statistics.to_table(numbers)) + "\n", output, fmt)
 
 
 @main.command("queries")
@@ -191,7 +196,7 @@ def list_queries(ctx: click.Context, fmt: str, output: Path | None) -> None:
 
     catalog = load_catalog(_layout(ctx).queries_dir)
     if fmt == "json":
-        _emit(json.dumps([q.as_dict() for q in catalog], ensure_ascii=False, indent=2) + "\n", output)
+        _emit(json.dumps([q.as_dict() for q in catalog], ensure_ascii=False, indent=2) + "\n", output, fmt)
         return
     if fmt == "md":
         from kg.docs import catalog_markdown
@@ -216,7 +221,7 @@ def _answer_text(result, fmt: str, engine, why: bool) -> str:  # type: ignore[no
     """The answer in `fmt`; with `why`, the evidence of each row (as columns, or as a tree under a table)."""
     from kg.output import render
 
-    if not why:
+    if not why or result.boolean is not None:
         return render(result, fmt)
     from kg.evidence import to_text, with_evidence_columns
     from kg.output import human
@@ -262,7 +267,7 @@ def query_command(ctx: click.Context, name: str, params: tuple[str, ...], fmt: s
     stored = find(_layout(ctx).queries_dir, name)
     bindings = bind(stored, parse_assignments(params))
     engine = _engine(ctx, endpoint, timeout)
-    _emit(_answer_text(engine.select(stored.sparql, bindings, limit=limit), fmt, engine, why), output)
+    _emit(_answer_text(engine.select(stored.sparql, bindings, limit=limit), fmt, engine, why), output, fmt)
 
 
 @main.command("sparql")
@@ -290,7 +295,7 @@ def sparql_command(ctx: click.Context, query_text: str | None, query_file: Path 
             raise KgError(f"{query_file}: not UTF-8 text") from None
     assert query_text is not None
     engine = _engine(ctx, endpoint, timeout)
-    _emit(_answer_text(engine.select(query_text, limit=limit), fmt, engine, why), output)
+    _emit(_answer_text(engine.select(query_text, limit=limit), fmt, engine, why), output, fmt)
 
 
 def _read_query_file(path: Path) -> str:
@@ -323,7 +328,6 @@ def _read_query_file(path: Path) -> str:
 def load_command(ctx: click.Context, endpoint: str, graph: str | None, timeout: float) -> None:
     """Put the graph into a SPARQL server, replacing what the target graph held."""
     from kg.load import load
-
     from kg.remote import redact
 
     sent = load(_layout(ctx).graph_files(), endpoint, graph, timeout=timeout)
@@ -452,7 +456,7 @@ def link_federated_command(ctx: click.Context, name: str | None, endpoint: str |
     from kg.output import render
 
     client = Client(endpoint or question.endpoint, timeout=timeout, use_cache=not refresh)
-    sys.stdout.write(render(run_federated(question, _store(ctx), client), fmt))
+    _emit(render(run_federated(question, _store(ctx), client), fmt), None, fmt)
 
 
 @main.command("audit")
@@ -480,7 +484,7 @@ def audit_command(ctx: click.Context, names: tuple[str, ...], fmt: str, fail_on:
         raise KgError(f"the {audits.FIXITY} check needs --source-text PATH")
     selected = audits.select_checks(checks, list(names))
     report = audits.audit(LocalEngine(_store(ctx)), selected, fail_on=fail_on, source_text=source_text)
-    _emit(audits.render(report, fmt), output)
+    _emit(audits.render(report, fmt), output, fmt)
     ctx.exit(0 if report.passed else FINDINGS)
 
 
@@ -496,7 +500,7 @@ def why_command(ctx: click.Context, term: str, fmt: str, output: Path | None) ->
 
     explanation = explain(LocalEngine(_store(ctx)), term)
     if fmt == "json":
-        _emit(json.dumps(explanation_to_dict(explanation), ensure_ascii=False, indent=2) + "\n", output)
+        _emit(json.dumps(explanation_to_dict(explanation), ensure_ascii=False, indent=2) + "\n", output, fmt)
     else:
         _emit(explanation_to_text(explanation), output)
 
@@ -545,10 +549,8 @@ def _closed_output() -> int:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
-    try:
+    with contextlib.suppress(OSError):
         os.write(2, b"kg: standard output was closed before the whole answer was written\n")
-    except OSError:
-        pass
     return 2
 
 

@@ -2,6 +2,16 @@
 
 CSV and TSV follow the SPARQL 1.1 Query Results CSV/TSV formats: CSV carries plain values, TSV carries
 terms in N-Triples syntax. JSON is the SPARQL 1.1 Query Results JSON format. People see CURIEs, not IRIs.
+
+What people see goes to a terminal, so the human renderings (table, records, Markdown) pass every value
+through `printable`: a data file's ESC sequences or bidi overrides are shown as `\x1b`, `\u202e`, never
+obeyed. The machine formats keep values exact (CSV, TSV and JSON are read by programs, not terminals).
+
+An ASK answer (`Result.boolean` not None) is `{"head": {}, "boolean": true}` in JSON (SPARQL 1.1 JSON
+results), and `true` or `false` on one line in the other formats: SPARQL's CSV and TSV formats define no
+boolean form, and one bare word is what a shell script can test (CSV ends the line with CRLF, as its rows do).
+
+Writing files lives in `kg.files`; `write_atomically` and `is_stdout` are re-exported here for callers.
 """
 
 from __future__ import annotations
@@ -9,32 +19,73 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
+import re
 import shutil
-import tempfile
 import textwrap
-from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.files import is_stdout, write_atomically
 from kg.graph import compact
 from kg.query import Result
+
+__all__ = ["FORMATS", "human", "is_stdout", "printable", "render", "to_csv", "to_json", "to_markdown",
+           "to_table", "to_tsv", "write_atomically"]
 
 FORMATS = ("table", "csv", "tsv", "json", "md")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
+# What a terminal would obey rather than show: C0 controls but tab and newline, DEL, C1 controls (U+009B is
+# a one-character CSI), the Unicode line and paragraph separators, and the bidi embeddings, overrides and
+# isolates that reorder what follows them (the "Trojan Source" characters).
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` safe to show on a terminal: each character a terminal would act on (see `_UNPRINTABLE`) shown
+    as a Python-style escape, `\\x1b` or `\\u202e`, so a data file cannot recolour, clear or reorder the
+    screen. Tabs and newlines stay; backslashes are left alone, so the escapes are for eyes, not parsers."""
+    if _UNPRINTABLE.search(text) is None:
+        return text
+    return _UNPRINTABLE.sub(_escape, text)
+
 
 def human(term) -> str:  # type: ignore[no-untyped-def]
+    """A term as people read it: a CURIE for an IRI, `_:id` for a blank node, a literal's text; printable."""
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        return compact(term.value)
+        return printable(compact(term.value))
     if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    return term.value
+        return printable(f"_:{term.value}")
+    return printable(term.value)
+
+
+def _boolean(result: Result) -> bool | None:
+    """The answer of an ASK, or None for a SELECT (`getattr`, for Result objects made without the field)."""
+    value = getattr(result, "boolean", None)
+    return None if value is None else bool(value)
+
+
+def _word(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _count(rows: int) -> str:
+    return f"({rows} row{'s' if rows != 1 else ''})"
 
 
 def to_json(result: Result) -> str:
+    """SPARQL 1.1 Query Results JSON; an ASK answer is exactly `{"head": {}, "boolean": true}`."""
+    boolean = _boolean(result)
+    if boolean is not None:
+        return json.dumps({"head": {}, "boolean": boolean})
+
     def encode(term):  # type: ignore[no-untyped-def]
         if isinstance(term, ox.NamedNode):
             return {"type": "uri", "value": term.value}
@@ -56,6 +107,10 @@ def to_json(result: Result) -> str:
 
 
 def to_csv(result: Result) -> str:
+    """SPARQL 1.1 CSV results (plain values, CRLF line ends); an ASK answer is one line, `true` or `false`."""
+    boolean = _boolean(result)
+    if boolean is not None:
+        return f"{_word(boolean)}\r\n"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(result.variables)
@@ -66,6 +121,11 @@ def to_csv(result: Result) -> str:
 
 
 def to_tsv(result: Result) -> str:
+    """SPARQL 1.1 TSV results (N-Triples terms); an ASK answer is one line, `true` or `false`."""
+    boolean = _boolean(result)
+    if boolean is not None:
+        return f"{_word(boolean)}\n"
+
     def cell(term) -> str:  # type: ignore[no-untyped-def]
         if term is None:
             return ""
@@ -78,10 +138,18 @@ def to_tsv(result: Result) -> str:
 
 
 def to_markdown(result: Result) -> str:
+    """A Markdown table (printable cells); an ASK answer is `true` or `false`; no columns, a row count."""
+    boolean = _boolean(result)
+    if boolean is not None:
+        return f"{_word(boolean)}\n"
+    if not result.variables:
+        return f"(no columns)\n{_count(len(result.rows))}\n"
+
     def cell(term) -> str:  # type: ignore[no-untyped-def]
         return human(term).replace("|", "\\|").replace("\n", " ")
 
-    lines = ["| " + " | ".join(result.variables) + " |", "|" + "---|" * len(result.variables)]
+    headers = [printable(v) for v in result.variables]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(t) for t in row) + " |" for row in result.rows]
     return "\n".join(lines) + "\n"
 
@@ -91,12 +159,17 @@ MIN_COLUMN = 12
 
 def to_table(result: Result, width: int | None = None) -> str:
     """A plain-text table that fits `width` columns (the terminal, 80 by default): long cells wrap. When the
-    columns cannot all get a readable width, each row is shown as a record of `column: value` lines."""
+    columns cannot all get a readable width, each row is shown as a record of `column: value` lines. Values
+    are `printable`. An ASK answer is `true` or `false`; a result without columns says how many rows it has
+    (`SELECT * WHERE {}` has one row of nothing)."""
+    boolean = _boolean(result)
+    if boolean is not None:
+        return f"{_word(boolean)}\n"
     width = width or min(shutil.get_terminal_size((80, 24)).columns, 160)
-    headers = result.variables
+    headers = [printable(v) for v in result.variables]
     cells = [[human(t) for t in row] for row in result.rows]
     if not headers:
-        return "(no columns)\n"
+        return f"(no columns)\n{_count(len(cells))}\n"
     natural = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     budget = max(width - 3 * (len(headers) - 1), len(headers) * 6)
     widths = _fit(natural, budget)
@@ -106,7 +179,7 @@ def to_table(result: Result, width: int | None = None) -> str:
     out = [_line([h for h in headers], widths), sep]
     for row in cells:
         out.append(_line(row, widths))
-    out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    out.append(_count(len(cells)))
     return "\n".join(out) + "\n"
 
 
@@ -122,7 +195,7 @@ def _records(headers: list[str], cells: list[list[str]], width: int) -> str:
             lines = textwrap.wrap(value, max(20, width - label - 3), break_on_hyphens=False) or [""]
             out.append(f"{header.rjust(label)} | {lines[0]}")
             out += [f"{'':>{label}} | {line}" for line in lines[1:]]
-    out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    out.append(_count(len(cells)))
     return "\n".join(out) + "\n"
 
 
@@ -149,21 +222,6 @@ def _line(values: list[str], widths: list[int]) -> str:
     return "\n".join(lines)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename, so a failure never leaves half a file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a written report should have ordinary permissions
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def render(result: Result, fmt: str) -> str:
+    """`result` in `fmt`, one of FORMATS."""
     return {"table": to_table, "csv": to_csv, "tsv": to_tsv, "json": to_json, "md": to_markdown}[fmt](result)
