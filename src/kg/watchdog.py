@@ -14,6 +14,7 @@ not affected.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -26,24 +27,18 @@ _started = False
 
 
 def _say(message: str) -> None:
-    try:
+    with contextlib.suppress(Exception):
         sys.stderr.flush()
-    except Exception:
-        pass
-    try:
+    with contextlib.suppress(OSError):
         os.write(2, f"kg: {message}\n".encode("utf-8", "replace"))
-    except OSError:
-        pass
 
 
 def _end(message: str) -> None:
     """Say why, stop any child process (HermiT's JVM) so nothing outlives the command, and exit 2."""
     _say(message)
     for child in _children():
-        try:
+        with contextlib.suppress(OSError):
             os.kill(child, signal.SIGKILL)
-        except OSError:
-            pass
     os._exit(EXIT_ERROR)
 
 
