@@ -230,7 +230,7 @@ def test_exit_code_follows_the_threshold(runner, tmp_path: Path, fixture: str, f
     result = runner.invoke(main, ["--data", str(graph), "audit", "--check", check, "--fail-on", fail_on])
     assert result.exit_code == code, result.output
     everything = runner.invoke(main, ["--data", str(graph), "audit", "--fail-on", fail_on, "--format", "json"])
-    assert json.loads(everything.output)["summary"]["passed"] == (everything.exit_code == 0)
+    assert json.loads(everything.stdout)["summary"]["passed"] == (everything.exit_code == 0)
 
 
 def test_a_graph_without_audits_uses_the_bundled_checks(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -239,7 +239,7 @@ def test_a_graph_without_audits_uses_the_bundled_checks(runner, tmp_path: Path) 
     shutil.copy(ROOT / "queries" / "hedged-claims.rq", graph / "queries" / "hedged-claims.rq")
     result = runner.invoke(main, ["--data", str(graph), "audit", "--format", "json"])
     assert result.exit_code == 1, result.output
-    assert {c["name"] for c in json.loads(result.output)["checks"]} == set(CHECKS)
+    assert {c["name"] for c in json.loads(result.stdout)["checks"]} == set(CHECKS)
 
 
 def test_unknown_check_exits_2(runner) -> None:  # type: ignore[no-untyped-def]
@@ -296,7 +296,7 @@ def test_quote_fixity_finds_a_planted_quote(runner, tmp_path: Path) -> None:  # 
     result = runner.invoke(main, ["--data", str(graph), "audit", "--check", FIXITY, "--source-text", str(text),
                                   "--format", "json"])
     assert result.exit_code == 1, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["summary"]["source_text"]["sha256"] == hashlib.sha256(text.read_bytes()).hexdigest()
     invented = [f for f in data["checks"][0]["findings"] if f["claim"].endswith("fixture-invented-quote")]
     assert invented and invented[0]["problem"] == "not found verbatim in the text"
@@ -306,7 +306,7 @@ def test_quote_fixity_finds_a_planted_quote(runner, tmp_path: Path) -> None:  # 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--check", FIXITY], "kg: the quote-fixity check needs --source-text PATH"),
-    (["--source-text", "/nonexistent/report.txt"], "kg: --source-text /nonexistent/report.txt: cannot read"),
+    (["--source-text", "/nonexistent/report.txt"], "kg: source text /nonexistent/report.txt: cannot read"),
 ])
 def test_quote_fixity_bad_input_exits_2(runner, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(main, ["audit", *args])
@@ -377,3 +377,150 @@ def test_why_ambiguous_label_lists_candidates(runner, tmp_path, layout) -> None:
     assert result.exit_code == 2
     assert "is the label of 2 things" in result.output
     assert "actor:twin-a" in result.output and "actor:twin-b" in result.output
+
+
+# --- Unreadable input: the source text and the stored checks -------------------------------------------------
+
+def _finishes(call, seconds: float = 20.0):  # type: ignore[no-untyped-def]
+    """Run `call` in a thread and return what it raised (or None): a hang fails the test instead of the suite."""
+    import threading
+
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            call()
+        except BaseException as err:  # handed back to the test, which says what it expected
+            outcome["error"] = err
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    return outcome.get("error")
+
+
+def run_kg(args: list[str], tmp_path: Path, seconds: float = 60.0):  # type: ignore[no-untyped-def]
+    """`kg ARGS` as a real process with a time limit and a 4 GB address-space cap, so that a regression (reading
+    /dev/zero to the end, waiting on a FIFO) fails this test instead of exhausting the machine's memory."""
+    import os
+    import subprocess
+    import sys
+
+    def cap_memory() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    env = {**os.environ, "KG_CACHE_DIR": str(tmp_path / "cache")}
+    return subprocess.run([sys.executable, "-c", "from kg.cli import run; run()", *args], capture_output=True,
+                          text=True, env=env, timeout=seconds, preexec_fn=cap_memory if os.name == "posix" else None)
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_source_text_that_never_ends_is_refused_through_the_cli(tmp_path: Path, kind: str) -> None:
+    import os
+
+    if kind == "device":
+        path = Path("/dev/zero")
+        if not path.exists():
+            pytest.skip("no /dev/zero here")
+    else:
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs here")
+        path = tmp_path / "report.txt"
+        os.mkfifo(path)
+    done = run_kg(["audit", "--check", FIXITY, "--source-text", str(path)], tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"kg: source text {path}: not a regular file\n"
+
+
+def test_source_text_from_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    fifo = tmp_path / "report.txt"
+    os.mkfifo(fifo)
+    error = _finishes(lambda: verify_quotes(LocalEngine(ox.Store()), fifo))
+    assert isinstance(error, KgError) and str(error) == f"source text {fifo}: not a regular file"
+
+
+def test_source_text_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kg.errors import LimitExceeded
+
+    monkeypatch.setenv("KG_LIMIT_SOURCE_TEXT_BYTES", "100")
+    path = tmp_path / "report.txt"
+    path.write_bytes(b"x" * 100)
+    _, record = verify_quotes(LocalEngine(ox.Store()), path)  # exactly at the limit: read
+    assert record.sha256 == hashlib.sha256(b"x" * 100).hexdigest()
+    path.write_bytes(b"x" * 101)
+    with pytest.raises(LimitExceeded, match=r"101 bytes, more than the size limit of 100 bytes") as caught:
+        verify_quotes(LocalEngine(ox.Store()), path)
+    assert caught.value.limit == "source_text_bytes"
+
+
+def test_source_text_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "report.txt"
+    path.write_bytes(b"first line\nsecond \xff line\n")
+    with pytest.raises(KgError, match=r"^source text .*report\.txt: not UTF-8 text \(line 2\)$"):
+        verify_quotes(LocalEngine(ox.Store()), path)
+
+
+@pytest.mark.parametrize(("name", "env", "message"), [
+    ("large", {"KG_LIMIT_SOURCE_TEXT_BYTES": "10"}, "more than the size limit of 10 bytes for a source text "
+                                                     "(raise it with KG_LIMIT_SOURCE_TEXT_BYTES)"),
+    ("latin1", {}, "not UTF-8 text (line 1)"),
+])
+def test_bad_source_text_through_the_cli_exits_2(runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                 name: str, env: dict[str, str], message: str) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    path = {"large": tmp_path / "large.txt", "latin1": tmp_path / "latin1.txt"}[name]
+    if name == "large":
+        path.write_text("x" * 11, encoding="utf-8")
+    if name == "latin1":
+        path.write_bytes("Almaty – Astana".encode("cp1252"))
+    result = runner.invoke(main, ["audit", "--check", FIXITY, "--source-text", str(path)])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("kg: ") and message in errors[0], result.stderr
+
+
+GOOD_HEADER = "#+ title: T\n#+ description: D\n#+ severity: info\n#+ tags: [x]\n"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"#+ title: caf\xe9\n#+ description: D\n#+ severity: info\n#+ tags: [x]\nSELECT * WHERE { ?s ?p ?o }\n",
+     "not UTF-8 text (line 1)"),
+    (("#+ a: " + "[" * 2000 + "\n").encode(), "header nests too deeply to be read"),
+    ((GOOD_HEADER + "# " + "x" * 1_000_001 + "\nSELECT * WHERE { ?s ?p ?o }\n").encode(),
+     "bytes, more than the size limit of 1,000,000 bytes for a stored file"),
+])
+def test_a_bad_check_file_is_one_error_naming_it(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad-check.rq"
+    path.write_bytes(content)
+    error = _finishes(lambda: load_check(path))
+    assert isinstance(error, KgError), repr(error)
+    assert str(error).startswith(f"{path}: ") and message in str(error) and "\n" not in str(error), str(error)
+
+
+def test_a_check_file_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.mkfifo(tmp_path / "waiting.rq")
+    error = _finishes(lambda: load_checks(tmp_path))
+    assert isinstance(error, KgError) and str(error) == f"{tmp_path / 'waiting.rq'}: not a regular file"
+
+
+def test_a_bad_check_file_through_the_cli_exits_2(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    graph = _graph_with(tmp_path, FIXTURES / "claims-without-quote" / "clean.ttl")
+    audits = graph / "queries" / "audits"
+    audits.mkdir(parents=True)
+    (audits / "deep.rq").write_text("#+ a: " + "[" * 2000 + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["--data", str(graph), "audit"])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("kg: ") and "note:" not in line]
+    assert errors == [f"kg: {audits / 'deep.rq'}: header nests too deeply to be read"], result.stderr

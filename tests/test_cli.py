@@ -109,7 +109,7 @@ def test_queries_lists_the_catalog(runner, layout) -> None:  # type: ignore[no-u
 def test_missing_data_folder_exit_2(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(main, ["--data", str(tmp_path / "nope"), "stats"])
     assert result.exit_code == 2
-    assert result.output.startswith("kg: --data")
+    assert result.output.startswith("kg: graph folder")
 
 
 def test_installed_console_script_answers(tmp_path: Path) -> None:

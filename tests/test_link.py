@@ -540,3 +540,52 @@ def test_live_wikidata_finds_kazakhstan_and_heroin(tmp_path, monkeypatch) -> Non
     assert WD + "Q232" in {row[result.variables.index("item")].value for row in result.rows}
     heroin = wikidata.remote_lookup_query(wikidata.LOOKUPS[2], [ox.Literal("GVGLGOZIDCSQPN-PVHGPHFFSA-N")])
     assert client.select(heroin).rows, "Wikidata has an item with heroin's InChIKey"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The bundled graph inside the installed package is read-only
+
+
+def installed_bundle(tmp_path: Path, layout) -> Path:  # type: ignore[no-untyped-def]
+    """A copy of the bundled graph where an installer puts it: `.../site-packages/kg/_bundle`."""
+    import shutil
+
+    root = tmp_path / "venv" / "lib" / "python3.11" / "site-packages" / "kg" / "_bundle"
+    shutil.copytree(layout.ontology_dir, root / "ontology")
+    shutil.copytree(layout.data_dir, root / "data" / "triples")
+    shutil.copytree(layout.queries_dir, root / "queries")
+    return root
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_link_wikidata_on_the_installed_bundle_is_refused_and_sends_nothing(runner, tmp_path, layout) -> None:  # type: ignore[no-untyped-def]
+    root = installed_bundle(tmp_path, layout)
+    before = tree(root)
+    server, handler = flaky_server(refusals=0, code=429)
+    try:
+        result = runner.invoke(main, ["--data", str(root), "link", "wikidata", "--endpoint",
+                                      f"http://127.0.0.1:{server.server_address[1]}/query", "--no-labels"])
+    finally:
+        server.shutdown()
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("kg:")]
+    assert errors == ["kg: cannot write data/triples/links/wikidata.ttl: the bundled graph inside the installed "
+                      "package is read-only; copy it to a folder and point at it"], result.stderr
+    assert handler.seen == []  # refused before a single query was sent
+    assert tree(root) == before
+
+
+def test_link_offline_on_the_installed_bundle_writes_nothing(runner, tmp_path, layout) -> None:  # type: ignore[no-untyped-def]
+    root = installed_bundle(tmp_path, layout)
+    (root / "data" / "triples" / "links" / "rdkit.ttl").write_text("# stale\n", encoding="utf-8")
+    before = tree(root)
+    result = runner.invoke(main, ["--data", str(root), "link", "offline"])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("kg:")]
+    assert len(errors) == 1 and "read-only" in errors[0], result.stderr
+    assert tree(root) == before
+    checked = runner.invoke(main, ["--data", str(root), "link", "offline", "--check"])  # reading is fine
+    assert checked.exit_code == 1 and "stale:" in checked.output, checked.output

@@ -33,6 +33,7 @@ import pyoxigraph as ox
 from kg.catalog import NAME, parse_header, strip_header
 from kg.errors import KgError
 from kg.query import Engine, Result
+from kg.reading import decode_utf8, read_capped, read_text
 
 SEVERITIES = ("error", "warning", "info")
 HEADER_KEYS = {"title", "description", "severity", "tags"}
@@ -67,12 +68,15 @@ def check_header(header: dict) -> list[str]:
     return problems
 
 
+# Open without blocking (a FIFO that slipped past the stat check), and in binary mode on Windows.
 def load_check(path: Path) -> Check:
+    """The audit check stored in `path`, or one KgError naming the file: not a regular file, larger than the
+    `stored_file_bytes` limit, not UTF-8, a header that is not YAML or nests too deeply, an invalid header."""
+    text = read_text(path, "stored_file_bytes", "a stored file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise KgError(f"{path}: cannot read: {err.strerror}") from None
-    header = parse_header(path, text)
+        header = parse_header(path, text)
+    except RecursionError:  # YAML nested thousands deep ("[[[[..."): the parser recurses once per level
+        raise KgError(f"{path}: header nests too deeply to be read") from None
     problems = check_header(header)
     if not NAME.match(path.stem.replace("-", "_")):
         problems.append(f"file name '{path.stem}' must be lower-case words joined by hyphens")
@@ -257,15 +261,13 @@ def quote_problem(text: str, exact: str, prefix: str = "", suffix: str = "") -> 
 
 
 def verify_quotes(engine: Engine, path: Path) -> tuple[CheckResult, SourceText]:
-    """The quote-fixity check against the text in `path`."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as err:
-        raise KgError(f"--source-text {path}: cannot read: {err.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise KgError(f"--source-text {path}: not UTF-8 text") from None
+    """The quote-fixity check against the text in `path`.
+
+    The text must be a regular file (not a FIFO, which would block, nor a device such as /dev/zero, which never
+    ends) within the `source_text_bytes` limit, and UTF-8; it is read before anything is queried."""
+    label = f"source text {path}"
+    raw = read_capped(Path(path), "source_text_bytes", "a source text", label)
+    text = decode_utf8(raw, label)
     started = time.perf_counter()
     selectors = engine.select(SELECTORS)
     rows = []

@@ -121,23 +121,9 @@ def check_header(path: Path, header: dict) -> list[str]:
 
 def read_stored_file(path: Path) -> str:
     """The text of one stored SPARQL file: a regular UTF-8 file within the `stored_file_bytes` limit."""
-    import stat
+    from kg.reading import read_text
 
-    from kg.errors import LimitExceeded
-    from kg.limits import int_limit
-
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise KgError(f"{path}: not a regular file")
-        if info.st_size > int_limit("stored_file_bytes"):
-            raise LimitExceeded(f"{path}: {info.st_size:,} bytes, more than the limit of "
-                                f"{int_limit('stored_file_bytes'):,} for a stored file", "stored_file_bytes")
-        return path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise KgError(f"{path}: cannot read: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise KgError(f"{path}: not UTF-8 text") from None
+    return read_text(path, "stored_file_bytes", "a stored file")
 
 
 def load_query(path: Path) -> StoredQuery:

@@ -49,11 +49,17 @@ class KgGroup(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
-            return super().invoke(ctx)
+            answer = super().invoke(ctx)
+            _say_note(ctx)
+            return answer
+        except click.exceptions.Exit as done:
+            if done.exit_code in (0, FINDINGS):
+                _say_note(ctx)
+            raise
         except KgError as err:
             click.echo(f"kg: {one_line(str(err))}{_limit_hint(err)}", err=True)
             ctx.exit(err.exit_code)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
             click.echo("kg: interrupted", err=True)
@@ -66,6 +72,14 @@ class KgGroup(click.Group):
             click.echo(f"kg: internal error: {type(err).__name__}: {one_line(str(err))[:300]} "
                        "(set KG_DEBUG=1 for details)", err=True)
             ctx.exit(2)
+
+
+def _say_note(ctx: click.Context) -> None:
+    """A note about the graph used (a part taken from the bundled graph), after the answer: on a failure the
+    one `kg:` line is the error's."""
+    note = (ctx.obj or {}).get("note")
+    if note:
+        click.echo(f"kg: {one_line(note)}", err=True)
 
 
 def one_line(text: str) -> str:
@@ -114,14 +128,10 @@ _GUARDED = False  # set by `run`, the console entry point: only a real `kg` proc
 
 
 def _layout(ctx: click.Context):  # type: ignore[no-untyped-def]
-    from kg import layout as layouts
+    from kg.layout import fallback_note, resolve
 
-    layout = layouts.resolve(ctx.obj["data_dir"])
-    if "layout" not in ctx.obj:
-        ctx.obj["layout"] = layout
-        note = layouts.fallback_note(layout) if hasattr(layouts, "fallback_note") else None
-        if note:
-            click.echo(f"kg: {one_line(note)}", err=True)
+    layout = resolve(ctx.obj["data_dir"])
+    ctx.obj.setdefault("note", fallback_note(layout))
     return layout
 
 
@@ -349,6 +359,10 @@ def link_offline_command(ctx: click.Context, enrich: bool, check: bool) -> None:
     from kg.link import links_dir, render_files, run_offline, summary_table, write_files
 
     layout = _layout(ctx)
+    if not check:
+        from kg.layout import ensure_writable
+
+        ensure_writable(layout, "data/triples/links/")
     outcome = run_offline(layout, enrich=enrich)
     files = render_files(outcome, links_dir(layout))
     click.echo(summary_table(outcome), nl=False)

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from kg import __version__
-from kg.errors import KgError, LimitExceeded
-from kg.limits import int_limit
+from kg.errors import KgError
+from kg.reading import OPEN_FLAGS, read_capped
 
 if TYPE_CHECKING:
     import rdflib
@@ -44,8 +44,6 @@ CACHE_HEADER = re.compile(rb"# crossroads-kg cache v2 quads=(\d+) sha256=([0-9a-
 CACHE_TEMP = re.compile(r"graph-[0-9a-f]+-[0-9a-f]+\.nq\.(\d+)\.tmp")
 # A temp file this old is a leftover whatever its pid says (pids are reused).
 CACHE_TEMP_MAX_AGE_SECONDS = 3600.0
-# Open without blocking (a FIFO that slipped past the stat check), and in binary mode on Windows.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -53,39 +51,8 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY
 
 
 def _read_source(path: Path) -> bytes:
-    """The bytes of one source file, or a KgError: not a regular file, missing, unreadable, or too large.
-
-    The type and size are checked with `os.stat` before the file is opened, because opening a FIFO waits for
-    a writer forever; the open itself does not block, and the checks are repeated on the open file in case
-    the path was swapped in between. At most limit + 1 bytes are read, so a file that grows is refused too.
-    """
-    cap = int_limit("turtle_file_bytes")
-    try:
-        _check_source(path, os.stat(path), cap)
-        fd = os.open(path, _OPEN_FLAGS)
-        with os.fdopen(fd, "rb") as handle:
-            _check_source(path, os.fstat(handle.fileno()), cap)
-            data = handle.read(cap + 1)
-    except FileNotFoundError:
-        raise KgError(f"{path}: cannot read: no such file") from None
-    except OSError as err:
-        raise KgError(f"{path}: cannot read: {err.strerror or err}") from None
-    if len(data) > cap:
-        raise _too_large(path, len(data), cap)
-    return data
-
-
-def _check_source(path: Path, info: os.stat_result, cap: int) -> None:
-    """Refuse what is not a regular file (FIFO, folder, device, socket) or is over the size limit."""
-    if not stat.S_ISREG(info.st_mode):
-        raise KgError(f"{path}: not a regular file")
-    if info.st_size > cap:
-        raise _too_large(path, info.st_size, cap)
-
-
-def _too_large(path: Path, size: int, cap: int) -> LimitExceeded:
-    return LimitExceeded(f"{path}: {size:,} bytes, more than the size limit of {cap:,} bytes for one Turtle file",
-                         "turtle_file_bytes")
+    """The bytes of one source file, or a KgError: not a regular file, missing, unreadable, or too large."""
+    return read_capped(path, "turtle_file_bytes", "one Turtle file")
 
 
 def parse_turtle(path: Path) -> list[ox.Quad]:
@@ -237,7 +204,7 @@ def _read_cache(target: Path) -> ox.Store | None:
     v2 header, whose body has the SHA-256 the header gives, parses as N-Quads and holds exactly that many
     quads. The hash catches truncation and bit rot; the count catches a writer that dumped the wrong thing."""
     try:
-        fd = os.open(target, _OPEN_FLAGS)
+        fd = os.open(target, OPEN_FLAGS)
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 return None

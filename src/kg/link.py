@@ -29,7 +29,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.graph import PREFIXES, iter_triples, oxigraph_store
-from kg.layout import Layout
+from kg.layout import Layout, ensure_writable, ensure_writable_path
 
 CKG = PREFIXES["ckg"]
 ID = "https://w3id.org/crossroads-kg/id/"
@@ -45,6 +45,7 @@ RDF_TYPE = PREFIXES["rdf"] + "type"
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
 PROV_SOURCE = PREFIXES["prov"] + "hadPrimarySource"
 LINKS_FOLDER = "links"
+LINKS_FOLDER_PATH = f"data/triples/{LINKS_FOLDER}"  # in words, for messages
 STRUCTURES = Path("linking") / "structures.tsv"
 EXTRA_HINT = "install crossroads-kg[link] (pip install 'crossroads-kg[link]')"
 
@@ -661,9 +662,14 @@ def render_files(outcome: Outcome, folder: Path, today: str | None = None) -> di
 
 
 def write_files(files: dict[Path, str]) -> list[Path]:
-    """Write the files whose text changed (atomically); returns them. A second run writes nothing."""
+    """Write the files whose text changed (atomically); returns them. A second run writes nothing.
+
+    Every path is checked before any is written: none may lie in the read-only bundled graph inside the
+    installed package (`Refused`), so a refusal leaves all files as they were."""
     from kg.output import write_atomically
 
+    for path in files:
+        ensure_writable_path(path)
     changed = []
     for path, text in sorted(files.items()):
         if path.is_file() and path.read_text(encoding="utf-8") == text:
@@ -678,7 +684,10 @@ def write_files(files: dict[Path, str]) -> list[Path]:
 
 
 def link_offline(layout: Layout, enrich: bool = True, today: str | None = None) -> tuple[Outcome, list[Path]]:
-    """Regenerate the offline link files of `layout`; returns the outcome and the files that changed."""
+    """Regenerate the offline link files of `layout`; returns the outcome and the files that changed.
+
+    Refused before any work when the graph is the read-only installed bundle."""
+    ensure_writable(layout, f"{LINKS_FOLDER_PATH}/")
     outcome = run_offline(layout, enrich=enrich)
     return outcome, write_files(render_files(outcome, links_dir(layout), today))
 

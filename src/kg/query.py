@@ -203,20 +203,3 @@ def run_local(store: ox.Store, sparql: str, bindings: dict[str, Term] | None = N
     """`LocalEngine(store).select(…)`: a question on an in-memory store."""
     return LocalEngine(store).select(sparql, bindings, limit)
 
-
-def _from_json(value: dict[str, str] | None) -> Term | None:
-    """One SPARQL JSON binding as a term (for kg.wikidata's client, until it shares kg.remote)."""
-    if value is None:
-        return None
-    if "value" not in value or "type" not in value:
-        raise KgError("a SPARQL JSON binding without 'type' or 'value'")
-    kind = value["type"]
-    if kind == "uri":
-        return ox.NamedNode(value["value"])
-    if kind == "bnode":
-        return ox.BlankNode(value["value"])
-    if "xml:lang" in value:
-        return ox.Literal(value["value"], language=value["xml:lang"])
-    if "datatype" in value:
-        return ox.Literal(value["value"], datatype=ox.NamedNode(value["datatype"]))
-    return ox.Literal(value["value"])

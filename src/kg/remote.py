@@ -145,13 +145,14 @@ class Answer:
 
 
 def exchange(request: urllib.request.Request, consume: Callable[[Answer], T], timeout: float,
-             max_bytes: int | None = None) -> T:
+             max_bytes: int | None = None, tries: int = MAX_TRIES, backoff: float = 1.0) -> T:
     """Send `request` and hand the answer to `consume`, all within `timeout` seconds of wall-clock time.
 
     The exchange runs in a worker thread so that the budget holds even while a read blocks; when the budget
     runs out, the caller gets a LimitExceeded at once and the worker is abandoned (its socket times out).
-    Retries honour Retry-After for 429 and 503 while the budget allows. HTTP errors become one KgError with
-    the status and the first line the server gave.
+    429 and 503 are tried again up to `tries` times in all, after the server's Retry-After or else after
+    `backoff` × 2^attempt seconds, while the budget allows. HTTP errors become one KgError with the status and
+    the first line the server gave.
     """
     url = request.full_url
     deadline = Deadline(timeout)
@@ -160,7 +161,7 @@ def exchange(request: urllib.request.Request, consume: Callable[[Answer], T], ti
 
     def work() -> None:
         try:
-            outcome["value"] = _exchange(request, consume, deadline, cap)
+            outcome["value"] = _exchange(request, consume, deadline, cap, tries, backoff)
         except BaseException as err:  # handed to the waiting thread, without the frames of this one: they
             # hold pyoxigraph objects that must be dropped on the thread that made them
             err.__context__ = err.__cause__ = None
@@ -177,17 +178,17 @@ def exchange(request: urllib.request.Request, consume: Callable[[Answer], T], ti
 
 
 def _exchange(request: urllib.request.Request, consume: Callable[[Answer], T], deadline: Deadline,
-              cap: int) -> T:
+              cap: int, tries: int, backoff: float) -> T:
     url = request.full_url
-    for attempt in range(1, MAX_TRIES + 1):
+    for attempt in range(1, tries + 1):
         deadline.check(url)
         try:
             response = _OPENER.open(request, timeout=max(0.05, deadline.left()))
         except KgError:
             raise  # a refused redirect
         except urllib.error.HTTPError as err:
-            wait = _retry_after(err)
-            if err.code in RETRY_STATUSES and attempt < MAX_TRIES and wait is not None and wait < deadline.left():
+            wait = _retry_after(err, backoff * 2 ** (attempt - 1))
+            if err.code in RETRY_STATUSES and attempt < tries and wait is not None and wait < deadline.left():
                 err.close()
                 time.sleep(wait)
                 continue
@@ -211,13 +212,14 @@ def _exchange(request: urllib.request.Request, consume: Callable[[Answer], T], d
                 raise KgError(f"{redact(url)} broke off its answer: {_reason(err)}") from None
             except Exception as err:  # http.client.IncompleteRead and friends
                 raise KgError(f"{redact(url)} broke off its answer: {type(err).__name__}") from None
-    raise KgError(f"{redact(url)} kept answering 'try again later' ({MAX_TRIES} tries)")
+    raise KgError(f"{redact(url)} kept answering 'try again later' ({tries} tries)")
 
 
-def _retry_after(err: urllib.error.HTTPError) -> float | None:
+def _retry_after(err: urllib.error.HTTPError, otherwise: float) -> float | None:
+    """Seconds the server asks us to wait (Retry-After in seconds), else `otherwise`."""
     raw = err.headers.get("Retry-After") if err.headers else None
     if raw is None:
-        return 1.0 if err.code in RETRY_STATUSES else None
+        return otherwise
     try:
         return max(0.0, float(raw))
     except ValueError:

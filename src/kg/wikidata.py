@@ -16,10 +16,7 @@ the first, a prefixed endpoint silently returns nothing and there is no timeout 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import time
-import urllib.error
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,15 +27,14 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.graph import PREFIXES, cache_dir, oxigraph_store
-from kg.layout import Layout
-from kg.query import USER_AGENT, Result, Term, _from_json
+from kg.layout import Layout, ensure_writable
+from kg.query import Result, Term
 
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
 CKG = PREFIXES["ckg"]
 WD = "http://www.wikidata.org/entity/"
 SKOS_EXACT = PREFIXES["skos"] + "exactMatch"
 BATCH = 50
-RETRY_CODES = (429, 503)
 Progress = Callable[[int], None]
 
 
@@ -69,7 +65,7 @@ LABEL_CLASSES = ("Person", "Organization")
 
 @dataclass
 class Client:
-    """Sends SELECT queries with SPARQLWrapper: User-Agent, timeout, retries with backoff, a cache on disk."""
+    """Sends SELECT queries through kg.remote (User-Agent, a time budget, retries with backoff) with a cache on disk."""
 
     endpoint: str
     timeout: float = 60.0
@@ -78,76 +74,63 @@ class Client:
     use_cache: bool = True
     sent: int = 0  # queries that went to the endpoint (not answered from the cache)
 
-    def cache_file(self, sparql: str) -> Path:
+    def cache_file(self, sparql: str) -> Path | None:
+        folder = cache_dir()
+        if folder is None:
+            return None
         digest = hashlib.sha256(f"{self.endpoint}\n{sparql}".encode()).hexdigest()[:32]
-        return cache_dir() / "sparql" / f"{digest}.json"
+        return folder / "sparql" / f"{digest}.json"
 
     def select(self, sparql: str) -> Result:
         cached = self.cache_file(sparql)
-        if self.use_cache and cached.is_file():
+        if self.use_cache and cached is not None and cached.is_file():
             try:
-                return to_result(json.loads(cached.read_text(encoding="utf-8")), self.endpoint)
-            except (OSError, ValueError):
+                return to_result(cached.read_bytes(), self.endpoint)
+            except (OSError, KgError):
                 pass  # a damaged cache entry is fetched again
         answer = self._send(sparql)
         result = to_result(answer, self.endpoint)
-        try:
-            from kg.output import write_atomically
+        if cached is not None:
+            try:
+                from kg.output import write_atomically
 
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(cached, json.dumps(answer, ensure_ascii=False))
-        except OSError:
-            pass  # no cache is not an error
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                write_atomically(cached, answer.decode("utf-8"))
+            except (OSError, KgError, UnicodeDecodeError):
+                pass  # no cache is not an error
         return result
 
-    def _send(self, sparql: str) -> dict:
-        from SPARQLWrapper import JSON, POST, SPARQLWrapper
-        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+    def _send(self, sparql: str) -> bytes:
+        """The endpoint's SPARQL JSON answer, through the one HTTP client (kg.remote): a wall-clock budget,
+        a size limit, same-host redirects, retries on 429 and 503."""
+        from kg.remote import Answer, exchange, query_request, redact
+        from kg.sparql import require_query
 
-        if not self.endpoint.startswith(("http://", "https://")):
-            raise KgError(f"--endpoint must be an http(s) URL, got {self.endpoint!r}")
-        for attempt in range(self.retries + 1):
-            client = SPARQLWrapper(self.endpoint, agent=USER_AGENT)
-            client.setQuery(sparql)
-            client.setReturnFormat(JSON)
-            client.setMethod(POST)
-            client.setTimeout(int(max(1, self.timeout)))
-            try:
-                self.sent += 1
-                answer = client.queryAndConvert()
-            except urllib.error.HTTPError as err:
-                if err.code in RETRY_CODES and attempt < self.retries:
-                    time.sleep(self._wait(err, attempt))
-                    continue
-                raise KgError(f"endpoint {self.endpoint} answered HTTP {err.code} {err.reason}"
-                              + (f" after {attempt + 1} tries" if attempt else "")) from None
-            except SPARQLWrapperException as err:
-                message = " ".join(str(err).split())
-                raise KgError(f"endpoint {self.endpoint} answered with an error: {message[:300]}") from None
-            except (OSError, ValueError) as err:  # URLError, timeouts, bad JSON
-                raise KgError(f"endpoint {self.endpoint} unreachable: {getattr(err, 'reason', err)}") from None
-            except Exception as err:  # http.client.RemoteDisconnected and friends
-                raise KgError(f"endpoint {self.endpoint} failed: {type(err).__name__}: {err}") from None
-            if not isinstance(answer, dict) or "results" not in answer:
-                raise KgError(f"endpoint {self.endpoint} did not return SPARQL JSON results")
-            return answer
-        raise KgError(f"endpoint {self.endpoint} kept refusing")  # pragma: no cover (the loop returns or raises)
+        require_query(sparql, embedded=False)
 
-    def _wait(self, err: urllib.error.HTTPError, attempt: int) -> float:
-        """Seconds to wait: the server's Retry-After when it gives one (capped), else exponential backoff."""
-        header = err.headers.get("Retry-After") if err.headers else None
-        if header and header.strip().isdigit():
-            return min(float(header), 120.0)
-        return self.backoff * (2 ** attempt)
+        def consume(answer: Answer) -> bytes:
+            if answer.media_type not in ("application/sparql-results+json", "application/json"):
+                raise KgError(f"{redact(self.endpoint)} did not answer with SPARQL JSON results "
+                              f"(it sent {answer.media_type or 'no media type'})")
+            return answer.body.read()
+
+        self.sent += 1
+        return exchange(query_request(self.endpoint, sparql), consume, timeout=self.timeout,
+                        tries=self.retries + 1, backoff=self.backoff)
 
 
-def to_result(answer: dict, endpoint: str) -> Result:
+def to_result(answer: bytes, endpoint: str) -> Result:
+    """A SPARQL JSON SELECT answer as a Result, or a KgError when it is anything else."""
+    from kg.remote import redact
+
     try:
-        variables = list(answer["head"].get("vars", []))
-        rows = [[_from_json(b.get(v)) for v in variables] for b in answer["results"]["bindings"]]
-    except (KeyError, TypeError, AttributeError, ValueError):
-        raise KgError(f"endpoint {endpoint} did not return SPARQL JSON results") from None
-    return Result(variables, rows)
+        parsed = ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
+    except (SyntaxError, ValueError) as err:
+        raise KgError(f"{redact(endpoint)} did not return SPARQL JSON results: "
+                      f"{' '.join(str(err).split())[:200]}") from None
+    if not isinstance(parsed, ox.QuerySolutions):
+        raise KgError(f"{redact(endpoint)} answered a SELECT with a boolean")
+    return Result([v.value for v in parsed.variables], [list(solution) for solution in parsed])
 
 
 def values_block(variable: str, terms: list[Term]) -> str:
@@ -254,9 +237,13 @@ def link_wikidata(layout: Layout, client: Client, with_labels: bool = True,
                   progress: Callable[[int], None] | None = None, total: Callable[[int], None] | None = None,
                   ) -> LiveOutcome:
     """Look up every identifier (and, for persons and organizations, every label) at the endpoint; returns the
-    records. Nothing is written here, so a failure part-way leaves the link files as they were."""
-    from kg.link import CONFIDENCE, Record, slug
+    records. Nothing is written here, so a failure part-way leaves the link files as they were.
 
+    The records exist to be written by `write_live`, so a graph that cannot be written (the installed bundle)
+    is refused here, before a single query is sent."""
+    from kg.link import CONFIDENCE, LINKS_FOLDER_PATH, Record, slug
+
+    ensure_writable(layout, f"{LINKS_FOLDER_PATH}/wikidata.ttl")
     work, labels, existing = plan(layout, with_labels)
     jobs: list[tuple[Lookup | None, list]] = []
     for lookup, keyed in work:
@@ -322,11 +309,13 @@ def link_wikidata(layout: Layout, client: Client, with_labels: bool = True,
 
 
 def write_live(layout: Layout, outcome: LiveOutcome, today: str | None = None) -> list[Path]:
-    """Write data/triples/links/wikidata.ttl (dates of unchanged links kept); returns the files that changed."""
+    """Write data/triples/links/wikidata.ttl (dates of unchanged links kept); returns the files that changed.
+    Refused (nothing written) when the graph is the read-only installed bundle."""
     import datetime
 
-    from kg.link import link_file_triples, links_dir, previous_dates, to_turtle, write_files
+    from kg.link import LINKS_FOLDER_PATH, link_file_triples, links_dir, previous_dates, to_turtle, write_files
 
+    ensure_writable(layout, f"{LINKS_FOLDER_PATH}/wikidata.ttl")
     today = today or datetime.date.today().isoformat()
     path = links_dir(layout) / "wikidata.ttl"
     triples = link_file_triples(outcome.records, previous_dates(path), today)
