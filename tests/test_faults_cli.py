@@ -685,7 +685,7 @@ def alias_bomb(levels: int) -> str:
 
 def test_a_yaml_alias_bomb_in_a_header_stays_small(runner, header_root: Path) -> None:  # type: ignore[no-untyped-def]
     """Within the stored-file size limit, a header must not expand into an answer a thousand times its size
-    (six levels: 549 bytes → 80 MB of `kg queries --format json`, 260 MB of memory; seven: ten times that)."""
+    (six levels: about 550 bytes → 80 MB of `kg queries --format json` and 260 MB of memory; seven: ten times that)."""
     text = alias_bomb(4)
     (header_root / "queries" / "x.rq").write_text(text, encoding="utf-8")
     args = ["--data", str(header_root), "queries", "--format", "json"]

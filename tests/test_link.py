@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import sys
 import threading
 from pathlib import Path
@@ -589,3 +590,19 @@ def test_link_offline_on_the_installed_bundle_writes_nothing(runner, tmp_path, l
     assert tree(root) == before
     checked = runner.invoke(main, ["--data", str(root), "link", "offline", "--check"])  # reading is fine
     assert checked.exit_code == 1 and "stale:" in checked.output, checked.output
+
+
+def test_a_federated_question_from_another_folder_does_not_choose_the_host(tmp_path, runner) -> None:  # type: ignore[no-untyped-def]
+    """A third-party graph folder must not make `kg` contact a host the user did not name (SSRF)."""
+    from tests.faultservers import select
+
+    with select([]) as served:
+        folder = tmp_path / "graph" / "queries" / "federated"
+        folder.mkdir(parents=True)
+        text = (ROOT / "queries" / "federated" / "lab-places-wikidata.rq").read_text(encoding="utf-8")
+        own = re.search(r"^#\+ endpoint: (\S+)", text, re.MULTILINE)
+        assert own is not None
+        (folder / "lab-places-wikidata.rq").write_text(text.replace(own.group(1), str(served)), encoding="utf-8")
+        result = runner.invoke(main, ["--data", str(tmp_path / "graph"), "link", "federated", "lab-places-wikidata"])
+        assert result.exit_code == 2 and "given explicitly" in result.output
+        assert served.requests == []

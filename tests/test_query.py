@@ -14,6 +14,7 @@ import pytest
 import rdflib
 from rdflib.plugins.sparql import prepareQuery
 
+from kg.audit import load_checks
 from kg.catalog import load_catalog
 from kg.cli import main
 from kg.errors import KgError
@@ -38,6 +39,7 @@ def server(tmp_path_factory, layout):  # type: ignore[no-untyped-def]
 
 
 CATALOG = load_catalog(Path(__file__).resolve().parents[1] / "queries")
+CHECKS = load_checks(Path(__file__).resolve().parents[1] / "queries" / "audits")
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +61,15 @@ def cold_and_warm(tmp_path_factory, layout):  # type: ignore[no-untyped-def]
 
 
 @needs_oxigraph
-@pytest.mark.parametrize("stored", CATALOG, ids=[q.name for q in CATALOG])
+@pytest.mark.parametrize("stored", CATALOG + CHECKS,
+                         ids=[q.name for q in CATALOG] + [f"audit-{c.name}" for c in CHECKS])
 def test_same_bytes_cold_warm_and_remote(server: str, cold_and_warm, stored) -> None:  # type: ignore[no-untyped-def]
     """One binding semantics and lists in a fixed order: the same question gives the same bytes on every path."""
     from kg.output import to_json
 
     cold, warm = cold_and_warm
-    bindings = bind(stored, {})
-    answers = [to_json(LocalEngine(cold).select(stored.sparql, bindings)),
+    bindings = bind(stored, {}) if hasattr(stored, "params") else {}
+    answers = [to_json(LocalEngine(cold).select(stored.sparql, bindings)),  # cold: built from Turtle
                to_json(LocalEngine(warm).select(stored.sparql, bindings)),
                to_json(RemoteEngine(f"{server}/query", timeout=30).select(stored.sparql, bindings))]
     assert answers[0] == answers[1] == answers[2]

@@ -82,7 +82,33 @@ def parse_header(path: Path, text: str) -> dict:
         raise KgError(f"{path}: header nests too deeply to be read") from None
     if not isinstance(header, dict):
         raise KgError(f"{path}: header must be a YAML mapping")
+    bad = _not_unicode(header)
+    if bad:
+        raise KgError(f"{path}: header holds text that is not valid Unicode ({bad!r})")
     return header
+
+
+def _not_unicode(value: object) -> str | None:
+    """The first string in a YAML value that cannot be written as UTF-8 (a lone surrogate from a `\ud800`
+    escape), else None. Each node is visited once: YAML aliases share nodes, and a header of nested aliases
+    would otherwise take exponential time to walk."""
+    seen: set[int] = set()
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return item.encode("ascii", "backslashreplace").decode("ascii")[:40]
+        elif isinstance(item, dict):
+            todo += list(item.keys()) + list(item.values())
+        elif isinstance(item, list):
+            todo += item
+    return None
 
 
 def strip_header(text: str) -> str:
@@ -116,6 +142,8 @@ def check_header(path: Path, header: dict) -> list[str]:
             problems.append(f"params[{i}].type must be one of {', '.join(PARAM_TYPES)}")
         if not isinstance(p.get("description"), str) or not p["description"].strip():
             problems.append(f"params[{i}].description must be a non-empty string")
+        if "default" in p and isinstance(p["default"], list | dict):
+            problems.append(f"params[{i}].default must be a plain value, not a list or mapping")
     return problems
 
 

@@ -469,7 +469,7 @@ def link_federated_command(ctx: click.Context, name: str | None, endpoint: str |
     question = find_federated(layout.federated_dir, name)
     from kg.output import render
 
-    client = Client(endpoint or question.endpoint, timeout=timeout, use_cache=not refresh)
+    client = Client(question.endpoint_to_use(endpoint), timeout=timeout, use_cache=not refresh)
     _emit(render(run_federated(question, _store(ctx), client), fmt), None, fmt)
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.errors import KgError
+from kg.errors import KgError, Refused
 from kg.graph import PREFIXES, cache_dir, oxigraph_store
 from kg.layout import Layout, ensure_writable
 from kg.query import Result, Term
@@ -347,11 +347,24 @@ class FederatedQuery:
     def remote_for(self, terms: list[Term]) -> str:
         return self.remote.replace(f"VALUES ?{self.join} {{}}", values_block(self.join, terms), 1)
 
+    def endpoint_to_use(self, given: str | None) -> str:
+        """`given`, else the question's own endpoint — but only for a question of the bundled graph: a stored
+        file from any other folder would choose which host `kg` contacts, and only the user may."""
+        from kg.layout import bundled_root, is_installed_path
+
+        if given:
+            return given
+        bundled = bundled_root().resolve()
+        if is_installed_path(self.path) or bundled in self.path.resolve().parents:
+            return self.endpoint
+        raise Refused(f"{self.path} names its own endpoint ({self.endpoint}); a federated question from outside "
+                      "the bundled graph is only sent to an endpoint given explicitly")
+
 
 def load_federated(path: Path) -> FederatedQuery:
-    from kg.catalog import check_header, parse_header, strip_header
+    from kg.catalog import check_header, parse_header, read_stored_file, strip_header
 
-    text = path.read_text(encoding="utf-8")
+    text = read_stored_file(path)
     header = parse_header(path, text)
     problems = [f"unknown key '{k}'" for k in header if k not in FEDERATED_KEYS]
     problems += check_header(path, {k: v for k, v in header.items() if k in ("title", "question", "description",
