@@ -446,6 +446,18 @@ def test_a_stored_update_leaves_oxigraph_whole(kg: Kg, oxigraph: Oxigraph, tmp_p
     assert count_triples(oxigraph.base) == before
 
 
+def test_every_hostile_update_leaves_oxigraph_whole(kg: Kg, oxigraph: Oxigraph) -> None:
+    """Every update text above, sent with `kg sparql` to the real server's query and update endpoints: the
+    store holds exactly its triples afterwards."""
+    assert_ok(oxigraph.load)
+    before = count_triples(oxigraph.base)
+    for update in UPDATES:
+        for path in ("query", "update"):
+            run = kg("sparql", "--endpoint", f"{oxigraph.base}/{path}", "--timeout", "5", update, guard=30)
+            assert_fails(run, within=5 + SLACK)
+    assert count_triples(oxigraph.base) == before
+
+
 # ---- credentials ----------------------------------------------------------------------------------------------
 
 def with_credentials(url: str) -> str:

@@ -18,3 +18,12 @@ def test_ruff_is_clean() -> None:
     paths = ["src", "tests", "benchmarks", "tools"]
     done = subprocess.run([ruff, "check", *paths], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_strict_is_clean_on_the_typed_modules() -> None:
+    """`mypy --strict` on the modules listed in pyproject.toml's [tool.mypy] files."""
+    mypy = Path(__import__("sys").executable).parent / "mypy"
+    if not mypy.exists():
+        pytest.skip("mypy not installed")
+    done = subprocess.run([str(mypy)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

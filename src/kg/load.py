@@ -58,7 +58,7 @@ def _count(url: str) -> Callable[[Answer], int]:
             raise KgError(f"{redact(url)} answered the check of the load with {answer.media_type or 'nothing'}, "
                           "not N-Triples; the load cannot be confirmed")
         try:
-            return len(set(ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)))
+            return len(set(ox.parse(answer.stream(), format=ox.RdfFormat.N_TRIPLES)))
         except SyntaxError as err:
             raise KgError(f"{redact(url)} gave back malformed N-Triples: {' '.join(str(err).split())[:200]}") \
                 from None

@@ -185,7 +185,7 @@ class RemoteEngine(Engine):
                 raise KgError(f"{redact(self.endpoint)} did not answer with SPARQL results "
                               f"(it sent {answer.media_type or 'no media type'})")
             try:
-                parsed = ox.parse_query_results(answer.body, format=RESULT_FORMATS[fmt])
+                parsed = ox.parse_query_results(answer.stream(), format=RESULT_FORMATS[fmt])
                 if isinstance(parsed, ox.QueryBoolean):
                     return Result([], [], bool(parsed))
                 variables = [v.value for v in parsed.variables]

@@ -143,6 +143,10 @@ class Answer:
     media_type: str
     body: CappedReader
 
+    def stream(self) -> IO[bytes]:
+        """The body as a buffered binary file, as parsers expect it."""
+        return io.BufferedReader(self.body)
+
 
 def exchange(request: urllib.request.Request, consume: Callable[[Answer], T], timeout: float,
              max_bytes: int | None = None, tries: int = MAX_TRIES, backoff: float = 1.0) -> T:
@@ -259,7 +263,7 @@ def query_request(endpoint: str, sparql: str, accept: str = "application/sparql-
         client.setCredentials(*credentials)
     request = client._createRequest()
     request.add_header("Accept", accept)
-    if request.data is None or not request.data.startswith(b"query="):
+    if not isinstance(request.data, bytes) or not request.data.startswith(b"query="):
         raise Refused("internal safeguard: a query request must carry query=")
     return request
 
