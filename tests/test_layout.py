@@ -18,22 +18,7 @@ from kg.layout import (
     is_installed_path,
     resolve,
 )
-from tests.conftest import copy_layout
-
-
-def installed_bundle(tmp_path: Path, layout: Layout) -> Path:
-    """A copy of the bundled graph where an installer puts it: `.../site-packages/kg/_bundle`."""
-    root = tmp_path / "venv" / "lib" / "python3.11" / "site-packages" / "kg" / "_bundle"
-    shutil.copytree(layout.ontology_dir, root / "ontology")
-    shutil.copytree(layout.data_dir, root / "data" / "triples")
-    shutil.copytree(layout.queries_dir, root / "queries")
-    return root
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under `root` with its content, to prove nothing was written."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
+from tests.conftest import copy_layout, installed_bundle, snapshot
 
 # --- Fallbacks ----------------------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import pytest
 from kg.cli import main
 from kg.errors import KgError
 from kg.layout import resolve
-from tests.conftest import copy_layout
+from tests.conftest import copy_layout, installed_bundle, snapshot
 from tests.servers import free_port, oxigraph_binary, oxigraph_server
 
 pytest.importorskip("rdkit", reason="linking tests need crossroads-kg[link]")
@@ -547,24 +547,9 @@ def test_live_wikidata_finds_kazakhstan_and_heroin(tmp_path, monkeypatch) -> Non
 # The bundled graph inside the installed package is read-only
 
 
-def installed_bundle(tmp_path: Path, layout) -> Path:  # type: ignore[no-untyped-def]
-    """A copy of the bundled graph where an installer puts it: `.../site-packages/kg/_bundle`."""
-    import shutil
-
-    root = tmp_path / "venv" / "lib" / "python3.11" / "site-packages" / "kg" / "_bundle"
-    shutil.copytree(layout.ontology_dir, root / "ontology")
-    shutil.copytree(layout.data_dir, root / "data" / "triples")
-    shutil.copytree(layout.queries_dir, root / "queries")
-    return root
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def test_link_wikidata_on_the_installed_bundle_is_refused_and_sends_nothing(runner, tmp_path, layout) -> None:  # type: ignore[no-untyped-def]
     root = installed_bundle(tmp_path, layout)
-    before = tree(root)
+    before = snapshot(root)
     server, handler = flaky_server(refusals=0, code=429)
     try:
         result = runner.invoke(main, ["--data", str(root), "link", "wikidata", "--endpoint",
@@ -576,18 +561,18 @@ def test_link_wikidata_on_the_installed_bundle_is_refused_and_sends_nothing(runn
     assert errors == ["kg: cannot write data/triples/links/wikidata.ttl: the bundled graph inside the installed "
                       "package is read-only; copy it to a folder and point at it"], result.stderr
     assert handler.seen == []  # refused before a single query was sent
-    assert tree(root) == before
+    assert snapshot(root) == before
 
 
 def test_link_offline_on_the_installed_bundle_writes_nothing(runner, tmp_path, layout) -> None:  # type: ignore[no-untyped-def]
     root = installed_bundle(tmp_path, layout)
     (root / "data" / "triples" / "links" / "rdkit.ttl").write_text("# stale\n", encoding="utf-8")
-    before = tree(root)
+    before = snapshot(root)
     result = runner.invoke(main, ["--data", str(root), "link", "offline"])
     assert result.exit_code == 2, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("kg:")]
     assert len(errors) == 1 and "read-only" in errors[0], result.stderr
-    assert tree(root) == before
+    assert snapshot(root) == before
     checked = runner.invoke(main, ["--data", str(root), "link", "offline", "--check"])  # reading is fine
     assert checked.exit_code == 1 and "stale:" in checked.output, checked.output
 
