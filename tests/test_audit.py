@@ -21,7 +21,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg.audit import FIXITY, check_header, load_check, load_checks, quote_problem, run_check, verify_quotes
+from kg.audit import FIXITY, quote_problem, run_check, verify_quotes
+from kg.catalog import check_header, load_catalog, load_query
 from kg.cli import main
 from kg.errors import KgError
 from kg.graph import oxigraph_store
@@ -30,7 +31,7 @@ from kg.query import LocalEngine
 from tests.conftest import REPORT, ROOT
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "audits"
-CHECKS = {check.name: check for check in load_checks(ROOT / "queries" / "audits")}
+CHECKS = {check.name: check for check in load_catalog(ROOT / "queries").checks}
 CASES = sorted(FIXTURES.glob("*/*.ttl"))
 CKG = rdflib.Namespace("https://w3id.org/crossroads-kg/ontology#")
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
@@ -100,14 +101,14 @@ def test_check_parses_with_its_own_prefixes(name: str) -> None:
     ({"title": "T", "description": "D", "severity": "info", "tags": ["x"], "params": []}, "unknown key 'params'"),
 ])
 def test_check_header_problems(header: dict, problem: str) -> None:
-    assert any(problem in p for p in check_header(header))
+    assert any(problem in p for p in check_header(header, "check"))
 
 
 def test_a_bad_header_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "bad-check.rq"
     path.write_text("#+ title: Bad\n#+ description: No severity.\n#+ tags: [x]\nSELECT * WHERE { ?s ?p ?o }\n")
     with pytest.raises(KgError, match=r"bad-check\.rq: invalid audit header: 'severity' must be one of"):
-        load_check(path)
+        load_query(path, "check")
 
 
 @pytest.mark.parametrize(("exact", "prefix", "suffix", "problem"), [
@@ -236,7 +237,7 @@ def test_exit_code_follows_the_threshold(runner, tmp_path: Path, fixture: str, f
 def test_a_graph_without_audits_uses_the_bundled_checks(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     graph = _graph_with(tmp_path, FIXTURES / "claims-without-quote" / "broken.ttl")
     (graph / "queries").mkdir()
-    shutil.copy(ROOT / "queries" / "hedged-claims.rq", graph / "queries" / "hedged-claims.rq")
+    shutil.copy(ROOT / "queries" / "claims-by-status.rq", graph / "queries" / "claims-by-status.rq")  # no severity
     result = runner.invoke(main, ["--data", str(graph), "audit", "--format", "json"])
     assert result.exit_code == 1, result.output
     assert {c["name"] for c in json.loads(result.stdout)["checks"]} == set(CHECKS)
@@ -500,7 +501,7 @@ GOOD_HEADER = "#+ title: T\n#+ description: D\n#+ severity: info\n#+ tags: [x]\n
 def test_a_bad_check_file_is_one_error_naming_it(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad-check.rq"
     path.write_bytes(content)
-    error = _finishes(lambda: load_check(path))
+    error = _finishes(lambda: load_query(path, "check"))
     assert isinstance(error, KgError), repr(error)
     assert str(error).startswith(f"{path}: ") and message in str(error) and "\n" not in str(error), str(error)
 
@@ -511,7 +512,7 @@ def test_a_check_file_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path)
     if not hasattr(os, "mkfifo"):
         pytest.skip("no FIFOs here")
     os.mkfifo(tmp_path / "waiting.rq")
-    error = _finishes(lambda: load_checks(tmp_path))
+    error = _finishes(lambda: load_catalog(tmp_path))
     assert isinstance(error, KgError) and str(error) == f"{tmp_path / 'waiting.rq'}: not a regular file"
 
 

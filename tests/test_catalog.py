@@ -82,9 +82,9 @@ def test_question_names_are_unique_once_normalized() -> None:
 def test_header_is_valid(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.startswith("#+ "), "the header must open the file"
-    assert NAME.match(path.stem.replace("-", "_")), "names are lowercase words joined by '-' or '_'"
+    assert NAME.match(path.stem), "names are lower-case words joined by hyphens (one rule for every stored file)"
     header = parse_header(path, text)
-    assert check_header(path, header) == []
+    assert check_header(header) == []
     stored = load_query(path)
     assert re.search(r"^\s*SELECT\b", stored.sparql, re.IGNORECASE | re.MULTILINE), "stored questions are SELECTs"
     assert re.search(r"\bORDER\s+BY\b", stored.sparql, re.IGNORECASE), "answers need a deterministic order"

@@ -50,7 +50,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_layout
+from tests.conftest import copy_layout, once_per_run
 
 KG = Path(sys.executable).parent / "kg"
 OLD = b"old text: this file was here before the command ran\n"
@@ -115,12 +115,15 @@ def temps(*folders: Path) -> list[str]:
     return sorted(found)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def expected_stats(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """`kg stats --format json` of an uninterrupted run on an empty cache."""
-    done = run_kg(["stats", "--format", "json"], kg_env(tmp_path_factory.mktemp("reference-cache")))
-    assert done.returncode == 0, show(done)
-    return json.loads(done.stdout)
+    """`kg stats --format json` of an uninterrupted run on an empty cache (once for the run, every xdist worker)."""
+    def compute() -> dict:
+        done = run_kg(["stats", "--format", "json"], kg_env(tmp_path_factory.mktemp("reference-cache")))
+        assert done.returncode == 0, show(done)
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    return once_per_run(tmp_path_factory, "faults-processes-expected-stats", compute)
 
 
 def check_stats(cache: Path, expected: dict, context: str) -> None:
@@ -195,8 +198,15 @@ def delays(rng: random.Random, took: float, change: bool = False) -> Iterator[fl
     yield AT_CHANGE if change else AT_WRITE
 
 
-def references(tmp_path: Path, command: list[str]) -> tuple[bytes, bytes, float]:
-    """What uninterrupted runs write to -o: on an empty cache, then with that cache warm; and the cold run's time."""
+def references(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[bytes, bytes, float, str]:
+    """What uninterrupted runs of WRITERS[name] write to -o: on an empty cache, then with that cache warm; the cold
+    run's time; and the cache folder used. Run once for the whole run (every xdist worker) and shared by the
+    premise test and the kill test of that writer, which need the same two texts."""
+    return once_per_run(tmp_path_factory, f"faults-processes-references-{name}",
+                        lambda: _references(tmp_path_factory.mktemp(f"references-{name}"), WRITERS[name]))
+
+
+def _references(tmp_path: Path, command: list[str]) -> tuple[bytes, bytes, float, str]:
     cache = tmp_path / "reference-cache"
     texts = []
     took = 0.0
@@ -208,14 +218,14 @@ def references(tmp_path: Path, command: list[str]) -> tuple[bytes, bytes, float]
         assert done.returncode in (0, 1), show(done)
         texts.append(target.read_bytes())
     assert texts[0] and texts[0] != OLD
-    return texts[0], texts[1], took
+    return texts[0], texts[1], took, str(cache)
 
 
 @pytest.mark.parametrize("name", sorted(WRITERS))
-def test_output_is_the_same_cold_and_warm(tmp_path: Path, name: str) -> None:
+def test_output_is_the_same_cold_and_warm(tmp_path_factory: pytest.TempPathFactory, name: str) -> None:
     """Not a fault, but the kill test's premise: "what an uninterrupted run writes" is one text, whether the
     graph came from Turtle (empty cache) or from the cache."""
-    cold, warm, _ = references(tmp_path, WRITERS[name])
+    cold, warm, _, _ = references(tmp_path_factory, name)
     if cold != warm:
         at = next((i for i, (a, b) in enumerate(zip(cold, warm, strict=False)) if a != b), min(len(cold), len(warm)))
         raise AssertionError(f"`kg {' '.join(WRITERS[name])} -o OUT` writes different bytes on an empty cache and "
@@ -224,15 +234,16 @@ def test_output_is_the_same_cold_and_warm(tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(WRITERS))
-def test_kill_9_while_writing_output(tmp_path: Path, name: str, expected_stats: dict) -> None:
+def test_kill_9_while_writing_output(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, name: str,
+                                    expected_stats: dict) -> None:
     command = WRITERS[name]
     rng = random.Random(f"kill -9 {name}")
     cache, out_dir = tmp_path / "cache", tmp_path / "out"
     out_dir.mkdir()
-    cold, warm, took = references(tmp_path, command)
+    cold, warm, took, reference_cache = references(tmp_path_factory, name)
     new = {cold, warm}  # two texts where the output depends on the cache state (see the test above)
     out = out_dir / "report.out"
-    caches, outcomes = [cache, tmp_path / "reference-cache"], []
+    caches, outcomes = [cache, Path(reference_cache)], []
     for attempt, delay in enumerate(delays(rng, took, change=True)):
         out.write_bytes(OLD)
         try_cache = tmp_path / f"cache-{attempt}" if attempt % 2 == 0 else cache

@@ -315,3 +315,154 @@ def test_rdf12_terms_rdflib_cannot_hold_are_one_kgerror(tmp_path: Path, body: st
         rdflib_graph([source])
     assert str(caught.value).startswith(f"{source}: {problem} (")
     assert "\n" not in str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Triple sets: what a cached load and the rdflib conversion must keep exactly (sets of triples, not counts)
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+def _ox_term(term) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """A pyoxigraph term as plain data: every IRI, lexical form, language tag and datatype shows."""
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return ("iri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return ("blank", term.value)
+    return ("literal", term.value, term.language or "", term.datatype.value)
+
+
+def _rdflib_term(term) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """An rdflib term as the same plain data (a plain literal is xsd:string, a tagged one rdf:langString)."""
+    from rdflib import BNode, Literal
+
+    if isinstance(term, BNode):
+        return ("blank", str(term))
+    if isinstance(term, Literal):
+        datatype = str(term.datatype) if term.datatype else RDF_LANG_STRING if term.language else XSD_STRING
+        return ("literal", str(term), term.language or "", datatype)
+    return ("iri", str(term))
+
+
+def _triple_set(triples) -> set[tuple[tuple[str, ...], ...]]:  # type: ignore[no-untyped-def]
+    """The triples with each blank node named by its surroundings (four rounds of colour refinement), so two
+    parses of one graph give equal sets whatever labels their blank nodes got. Fails if two distinct triples
+    would fall together, so the set is exactly as strong as the triples themselves."""
+    import hashlib
+
+    triples = list(triples)
+    labels = {node: "" for triple in triples for node in (triple[0], triple[2]) if node[0] == "blank"}
+
+    def show(node: tuple[str, ...]) -> tuple[str, ...]:
+        return ("blank", labels[node]) if node[0] == "blank" else node
+
+    for _ in range(4):
+        around: dict[tuple[str, ...], list[str]] = {node: [] for node in labels}
+        for s, p, o in triples:
+            if s[0] == "blank":
+                around[s].append(f"out {p} {show(o)}")
+            if o[0] == "blank":
+                around[o].append(f"in {show(s)} {p}")
+        labels = {node: hashlib.sha256("\n".join(sorted(seen)).encode()).hexdigest()[:20]
+                  for node, seen in around.items()}
+    found = {(show(s), p, show(o)) for s, p, o in triples}
+    assert len(found) == len(set(triples)), "blank nodes the refinement cannot tell apart"
+    return found
+
+
+def _store_triples(store) -> set[tuple[tuple[str, ...], ...]]:  # type: ignore[no-untyped-def]
+    return _triple_set((_ox_term(q.subject), _ox_term(q.predicate), _ox_term(q.object)) for q in store)
+
+
+def _assert_same_triples(ours: set, expected: set) -> None:  # type: ignore[type-arg]
+    missing, extra = sorted(expected - ours)[:5], sorted(ours - expected)[:5]
+    assert not missing and not extra, \
+        f"missing {len(expected - ours)}, e.g. {missing}; extra {len(ours - expected)}, e.g. {extra}"
+
+
+def _assert_covers_every_kind_of_term(triples: set) -> None:  # type: ignore[type-arg]
+    """So that a comparison of these triples would see a lost language tag or datatype."""
+    literals = [o for _, _, o in triples if o[0] == "literal"]
+    assert any(o[2] for o in literals), "no language-tagged literal"
+    assert any(o[3] == XSD_STRING for o in literals), "no plain literal"
+    assert len({o[3] for o in literals} - {XSD_STRING, RDF_LANG_STRING}) >= 3, "fewer than three datatypes"
+    assert any(s[0] == "blank" or o[0] == "blank" for s, _, o in triples), "no blank node"
+
+
+def _cache_file(folder: Path) -> Path:
+    files = sorted(folder.glob("graph-*.nq"))
+    assert len(files) == 1, files
+    return files[0]
+
+
+TERMS = (
+    "@prefix ex: <http://example.org/> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+    'ex:a ex:label "Алматы"@ru, "Almaty"@en, "plain" ; ex:n 42, 1.50, "2023"^^xsd:gYear, true ;\n'
+    '     ex:via [ ex:label "inner"@kk ; ex:next [ ex:n -7 ] ] .\n'
+)
+
+
+def test_a_warm_load_is_answered_from_the_cache_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Observable without a mock: a warm load neither rebuilds nor rewrites the cache file (same inode, same
+    bytes), and a quad planted in the file (with a header that verifies) is in the answer."""
+    import hashlib
+
+    import pyoxigraph as ox
+
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    source = tmp_path / "terms.ttl"
+    source.write_text(TERMS, "utf-8")
+    cold = oxigraph_store([source])
+    path = _cache_file(tmp_path / "cache")
+    before = path.stat()
+    content = path.read_bytes()
+    warm = oxigraph_store([source])
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns, path.read_bytes()) == (before.st_ino, before.st_mtime_ns, content)
+    assert _store_triples(warm) == _store_triples(cold)
+
+    planted = b'<urn:kg-test:planted> <urn:kg-test:says> "from the cache file"@en .\n'
+    body = content.split(b"\n", 1)[1] + planted
+    path.write_bytes(f"# crossroads-kg cache v2 quads={len(cold) + 1} sha256={hashlib.sha256(body).hexdigest()}\n"
+                     .encode() + body)
+    served = oxigraph_store([source])
+    marker = ox.Quad(ox.NamedNode("urn:kg-test:planted"), ox.NamedNode("urn:kg-test:says"),
+                     ox.Literal("from the cache file", language="en"))
+    assert marker in served, "the warm load did not come from the cache file"
+    assert len(served) == len(cold) + 1
+
+
+def test_a_cached_load_has_exactly_the_triples_of_a_fresh_parse(tmp_path: Path, layout,  # type: ignore[no-untyped-def]
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    files = layout.graph_files()
+    fresh = _store_triples(oxigraph_store(files, use_cache=False))
+    _assert_covers_every_kind_of_term(fresh)
+    built = oxigraph_store(files)  # a miss: parsed, then written to the cache
+    path = _cache_file(tmp_path / "cache")
+    inode = path.stat().st_ino
+    served = oxigraph_store(files)  # a hit: the file is not rewritten
+    assert path.stat().st_ino == inode
+    _assert_same_triples(_store_triples(built), fresh)
+    _assert_same_triples(_store_triples(served), fresh)
+
+
+def test_the_rdflib_conversion_keeps_exactly_the_parsed_triples(tmp_path: Path, layout) -> None:  # type: ignore[no-untyped-def]
+    """The graph handed to pyshacl and owlready2 holds exactly the triples pyoxigraph parsed, term for term:
+    every language tag, datatype and lexical form (a plain literal is xsd:string in both). Lexical forms are
+    compared as validation builds the graph, with rdflib's normalization off (`"1.50"` stays `"1.50"`)."""
+    from kg.validate import lexical_forms_kept
+
+    source = tmp_path / "terms.ttl"
+    source.write_text(TERMS, "utf-8")
+    for files in ([source], layout.graph_files()):
+        # the parse itself, not a store: pyoxigraph's Store keeps numbers in canonical form ("1.50" → "1.5")
+        expected = _triple_set((_ox_term(q.subject), _ox_term(q.predicate), _ox_term(q.object))
+                               for q in iter_triples(files))
+        _assert_covers_every_kind_of_term(expected)
+        with lexical_forms_kept():
+            ours = _triple_set(tuple(_rdflib_term(t) for t in triple) for triple in rdflib_graph(files))
+        _assert_same_triples(ours, expected)

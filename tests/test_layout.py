@@ -128,5 +128,5 @@ def test_link_writers_write_nothing_into_the_installed_bundle(tmp_path: Path, la
     with pytest.raises(Refused, match="read-only"):
         wikidata.write_live(installed, outcome)
     with pytest.raises(Refused, match="read-only"):
-        wikidata.link_wikidata(installed, wikidata.Client("http://127.0.0.1:9/query"), with_labels=False)
+        wikidata.link_wikidata(installed, wikidata.lookup_engine("http://127.0.0.1:9/query", 60), with_labels=False)
     assert snapshot(root) == before

@@ -14,7 +14,6 @@ import pytest
 import rdflib
 from rdflib.plugins.sparql import prepareQuery
 
-from kg.audit import load_checks
 from kg.catalog import load_catalog
 from kg.cli import main
 from kg.errors import KgError
@@ -38,8 +37,8 @@ def server(tmp_path_factory, layout):  # type: ignore[no-untyped-def]
         yield base
 
 
-CATALOG = load_catalog(Path(__file__).resolve().parents[1] / "queries")
-CHECKS = load_checks(Path(__file__).resolve().parents[1] / "queries" / "audits")
+CATALOG = load_catalog(Path(__file__).resolve().parents[1] / "queries").questions
+CHECKS = load_catalog(Path(__file__).resolve().parents[1] / "queries").of_kind("check")
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +235,32 @@ def test_why_adds_claims_with_quote_and_source(runner) -> None:  # type: ignore[
     binding = as_json["results"]["bindings"][0]
     assert binding["why_footnotes"]["value"] == "15"
     assert binding["why_grade"]["value"] == "B"
+
+
+READ_COMMANDS = [
+    ["stats"], ["stats", "--format", "json"], ["stats", "--by-section"], ["stats", "--by-section", "--format", "json"],
+    ["why", "actor:khimprom"], ["why", "Khimprom", "--format", "json"], ["why", "event:seizure-2023-03-heroin-100kg"],
+    ["audit", "--format", "json"], ["audit", "--check", "conflicting-claims"],
+    ["query", "criminal-groups", "--why", "--format", "json"],
+]
+
+
+@needs_oxigraph
+@pytest.mark.parametrize("command", READ_COMMANDS, ids=" ".join)
+def test_every_read_command_answers_the_same_on_an_endpoint(server: str, runner, command: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """One engine interface: the same command gives the same bytes, exit code and message on the embedded graph
+    and on a SPARQL server holding the same graph."""
+    embedded = runner.invoke(main, command)
+    remote = runner.invoke(main, [*command, "--endpoint", f"{server}/query"])
+    assert embedded.exit_code in (0, 1), embedded.output
+    assert (remote.exit_code, remote.stdout, remote.stderr) == (embedded.exit_code, embedded.stdout, embedded.stderr)
+
+
+@pytest.mark.parametrize("command", [["stats"], ["stats", "--by-section"], ["why", "actor:khimprom"], ["audit"]],
+                         ids=" ".join)
+def test_every_read_command_goes_to_the_endpoint_it_is_given(runner, command: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The other half of the test above: with an endpoint where nothing listens, the command fails with one
+    `kg:` line — it did not quietly answer from the embedded graph."""
+    result = runner.invoke(main, [*command, "--endpoint", f"http://127.0.0.1:{free_port()}/query", "--timeout", "2"])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and result.stderr.startswith("kg: ") and result.stderr.count("\n") == 1, result.stderr

@@ -6,24 +6,29 @@ short quotes: none may exceed the length of a long sentence.
 
 from __future__ import annotations
 
+import pyoxigraph
 import pytest
-import rdflib
 
 from tests.conftest import REPORT
 
-OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
+OA = "http://www.w3.org/ns/oa#"
 
 
 def _quotes() -> list[tuple[str, str, str | None]]:
+    """(file, oa:exact, its oa:prefix or None) for every quote selector of the data. Read with pyoxigraph's
+    parser (these cases are collected by every xdist worker, and rdflib's Turtle parser took ~1.3 s of each);
+    the triples are the same (tests/test_graph.py compares the two parsers on these files)."""
     from kg.layout import resolve
 
+    exact, prefix = pyoxigraph.NamedNode(OA + "exact"), pyoxigraph.NamedNode(OA + "prefix")
     out = []
     for path in resolve().data_files():
-        graph = rdflib.Graph().parse(path, format="turtle")
-        for selector, exact in graph.subject_objects(OA.exact):
-            prefix = graph.value(selector, OA.prefix)
-            out.append((path.name, str(exact), None if prefix is None else str(prefix)))
-    return sorted(out)
+        triples = set(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.TURTLE))
+        prefixes = {t.subject: t.object.value for t in sorted(triples, key=str) if t.predicate == prefix}
+        for t in triples:
+            if t.predicate == exact:
+                out.append((path.name, t.object.value, prefixes.get(t.subject)))
+    return sorted(out, key=lambda q: (q[0], q[1], q[2] or ""))
 
 
 QUOTES = _quotes()

@@ -124,7 +124,7 @@ def test_lists_are_found_through_tidying_and_renaming() -> None:
     assert analyse(text).lists == {"place_list": "; ", "places": "; "}
 
 
-CATALOG = load_catalog(ROOT / "queries")
+CATALOG = load_catalog(ROOT / "queries").questions
 
 
 @pytest.mark.parametrize("stored", CATALOG, ids=[q.name for q in CATALOG])

@@ -29,8 +29,8 @@ def header(path: Path) -> dict[str, str]:
     return fields
 
 
-def test_bundled_data_conforms(layout) -> None:  # type: ignore[no-untyped-def]
-    report = validate_files(layout)
+def test_bundled_data_conforms(bundled_validation) -> None:  # type: ignore[no-untyped-def]
+    report = bundled_validation  # validate_files(layout), run once for the suite (tests/conftest.py)
     assert report.violations == [], report.to_text()
     assert report.conforms
 

@@ -1,29 +1,44 @@
 """crossroads-kg: a provenance-first knowledge graph of illicit drug markets.
 
-The library is a handful of plain modules; `kg.cli` is a thin Click layer on top of them. Data flows from
-files (`layout`, `reading`, `graph`) through the gate (`sparql`) to an engine (`query`, `remote`) and out
-(`output`, `files`):
+A small library with a thin Click layer on top (`kg.cli`): commands parse arguments, call plain functions
+and print. Data flows from files through one loader and one gate to one engine interface, and out
+(docs/architecture.md draws it on one page):
 
+    files ─ layout, reading, graph ─┐
+    .rq files ─ catalog ────────────┴─ sparql (the gate) ─ query.Engine (LocalEngine | RemoteEngine) ─ output, files
+
+Files
 - `kg.layout`     where the ontology, shapes, data and stored queries live (bundled or a graph folder)
 - `kg.reading`    reading input files within limits (no FIFO, no /dev/zero, no file beyond its size limit)
-- `kg.graph`      parsing Turtle into rdflib graphs and a verified, cached pyoxigraph store
+- `kg.graph`      parsing Turtle into rdflib graphs and a verified, cached pyoxigraph store; PREFIXES, CKG
 - `kg.limits`     every limit as data (time, sizes, depth, rows), each overridable by `KG_LIMIT_<NAME>`
-- `kg.errors`     KgError and its kinds: LimitExceeded, Refused
+- `kg.errors`     KgError and its kinds: LimitExceeded, Refused, NotFound (messages name no CLI flag)
+
+Questions and engines
+- `kg.catalog`    the one loader of stored SPARQL: questions, audit checks, federated questions and the
+                  library's own queries (`src/kg/queries/*.rq`), one header schema per kind, one name rule
 - `kg.sparql`     the gate: query or update by tokens, SERVICE, nesting, parameter binding, list columns
-- `kg.query`      running questions on the embedded store or an endpoint, with one binding semantics
-- `kg.remote`     the one HTTP client: a wall-clock budget per request, size caps, same-host redirects
-- `kg.catalog`    the stored SPARQL questions (`queries/*.rq` with grlc-style headers)
+- `kg.query`      the Engine every reading command uses: the embedded store or an endpoint, same answers
+- `kg.remote`     the one HTTP client: User-Agent, a wall-clock budget per request, size caps, retries
 - `kg.params`     typed parameters turned into RDF terms
-- `kg.output`     rendering results as tables, CSV, TSV, JSON and Markdown; `printable` for terminals
-- `kg.files`      atomic writes of output files
+
+Commands' work
+- `kg.stats`      counts of triples, claims, citations, sources and entities (`stats-*.rq`)
+- `kg.evidence`   the evidence behind a term or a row (`kg why`, `--why`); `kg.grades` grades sources
+- `kg.audit`      provenance audits: the catalog's checks and quote fixity; `kg.report_html` renders a page
 - `kg.validate`   SHACL validation with pyshacl, plus ill-typed literals
 - `kg.reason`     OWL 2 DL reasoning with owlready2 + HermiT
-- `kg.stats`      counts of triples, claims, citations, sources and entities
 - `kg.load`       putting the graph into a server (Graph Store Protocol), verified
-- `kg.audit`      provenance audits as stored checks; `kg.report_html` renders them as a page
-- `kg.evidence`   the evidence behind a term or a row (`kg why`, `--why`); `kg.grades` grades sources
-- `kg.link`       offline links to open datasets; `kg.wikidata` live lookups and federated questions
-- `kg.docs`       generated Markdown pages
+- `kg.link`       offline links to open datasets (a package: entities, countries, places, substances,
+                  records, Turtle writer, report with Jinja2 templates in `src/kg/templates/`)
+- `kg.wikidata`   live lookups in Wikidata; `kg.federated` federated questions (the graph joined with an
+                  endpoint); `kg.answer_cache` the on-disk answers of those external endpoints
+
+Out
+- `kg.output`     rendering results as tables, CSV, TSV, JSON and Markdown; `printable` for terminals
+- `kg.files`      atomic writes of output files
+- `kg.docs`       generated Markdown pages (docs/queries.md, docs/coverage.md)
+- `kg.prose`      generated prose from the Jinja2 templates in `src/kg/templates/` (no prose in code)
 - `kg.watchdog`   the `kg` process's time limit and signal handling
 """
 

@@ -1,15 +1,16 @@
 """Provenance audits: checks as stored SPARQL queries with a severity (the ROBOT/ODK report model).
 
-A check is one file in `queries/audits/<name>.rq`: a SPARQL SELECT whose result rows are the findings, with
-a `#+` YAML header (read by `kg.catalog.parse_header`):
+A check is a stored query (kg.catalog) with a `severity` (error | warning | info): a SPARQL SELECT whose
+result rows are the findings. A question users also ask is one file in `queries/` with a severity; a check
+that is not a question is one file in `queries/audits/`:
 
     #+ title: Claims without a quote
     #+ description: What the check finds and why an editor should care.
-    #+ severity: error          # error | warning | info
+    #+ severity: error
     #+ tags: [provenance, quotes]
 
-Adding a check is adding one file. `kg audit` runs them all (or those named with `--check`) and exits 1 when
-a check at or above the `--fail-on` severity finds something. With `--source-text`, a built-in check
+Adding a check is adding one file. `audit` runs them all (or those named) and fails when a check at or above
+the failing severity finds something. Given the report's text, a built-in check
 (`quote-fixity`) verifies every quote verbatim against the given text, as a W3C TextQuoteSelector: the
 exact words, and where they occur more than once, the prefix and suffix around them; the report records the
 text's SHA-256 so that a reader can tell which text the quotes were checked against.
@@ -20,7 +21,6 @@ Rendering: `text` and `md` here, `json` (`{checks: [...], summary: {...}}`) here
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -30,90 +30,39 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.catalog import NAME, parse_header, strip_header
+from kg.catalog import SEVERITIES, StoredQuery, library, load_catalog, not_found
 from kg.errors import KgError
-from kg.query import Engine, Result
-from kg.reading import decode_utf8, read_capped, read_text
+from kg.layout import Layout
+from kg.output import human
+from kg.output import lexical as _value
+from kg.query import Engine, Result, Term
+from kg.reading import decode_utf8, read_capped
 
-SEVERITIES = ("error", "warning", "info")
-HEADER_KEYS = {"title", "description", "severity", "tags"}
 FIXITY = "quote-fixity"
 NUMERIC = {f"http://www.w3.org/2001/XMLSchema#{t}" for t in ("integer", "decimal", "double", "float", "long", "int")}
 
-
-@dataclass(frozen=True)
-class Check:
-    """One audit check: a stored SELECT whose rows are findings."""
-
-    name: str
-    path: Path | None
-    title: str
-    description: str
-    severity: str
-    tags: list[str]
-    sparql: str = ""
+Check = StoredQuery  # an audit check is a stored query with a severity (kg.catalog)
 
 
-def check_header(header: dict) -> list[str]:
-    """Problems with an audit check's header (empty when it is valid)."""
-    problems = [f"unknown key '{k}'" for k in header if k not in HEADER_KEYS]
-    for key in ("title", "description"):
-        if not isinstance(header.get(key), str) or not header[key].strip():
-            problems.append(f"'{key}' must be a non-empty string")
-    if header.get("severity") not in SEVERITIES:
-        problems.append(f"'severity' must be one of {', '.join(SEVERITIES)}")
-    tags = header.get("tags")
-    if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
-        problems.append("'tags' must be a non-empty list of strings")
-    return problems
-
-
-# Open without blocking (a FIFO that slipped past the stat check), and in binary mode on Windows.
-def load_check(path: Path) -> Check:
-    """The audit check stored in `path`, or one KgError naming the file: not a regular file, larger than the
-    `stored_file_bytes` limit, not UTF-8, a header that is not YAML or nests too deeply, an invalid header."""
-    text = read_text(path, "stored_file_bytes", "a stored file")
-    try:
-        header = parse_header(path, text)
-    except RecursionError:  # YAML nested thousands deep ("[[[[..."): the parser recurses once per level
-        raise KgError(f"{path}: header nests too deeply to be read") from None
-    problems = check_header(header)
-    if not NAME.match(path.stem.replace("-", "_")):
-        problems.append(f"file name '{path.stem}' must be lower-case words joined by hyphens")
-    if problems:
-        raise KgError(f"{path}: invalid audit header: {'; '.join(problems)}")
-    body = strip_header(text)
-    return Check(name=path.stem, path=path, title=header["title"].strip(),
-                 description=" ".join(header["description"].split()), severity=header["severity"],
-                 tags=list(header["tags"]), sparql=body)
-
-
-def load_checks(audits_dir: Path) -> list[Check]:
-    """Every check in `audits_dir`, by name."""
-    if not audits_dir.is_dir():
-        raise KgError(f"{audits_dir}: no audit checks folder")
-    return [load_check(p) for p in sorted(audits_dir.glob("*.rq"))]
-
-
-def checks_dir(layout) -> Path:  # type: ignore[no-untyped-def]
-    """The graph's audit checks; a graph folder whose queries/ has no audits/ uses the bundled checks."""
-    if layout.audits_dir.is_dir():
-        return layout.audits_dir
+def checks_for(layout: Layout) -> list[Check]:
+    """The graph's audit checks (its questions with a severity and its check-only files); a graph folder whose
+    queries hold no check uses the bundled checks."""
+    checks = load_catalog(layout.queries_dir, ("question", "check")).checks if layout.queries_dir.is_dir() else []
+    if checks:
+        return checks
     from kg.layout import resolve
 
-    return resolve().audits_dir
+    return load_catalog(resolve().queries_dir, ("question", "check")).checks
 
 
 def select_checks(checks: list[Check], names: list[str]) -> list[Check]:
-    """The checks called `names` (all when none is given), or a KgError suggesting the closest names."""
+    """The checks called `names` (all when none is given), or a NotFound error suggesting the closest names."""
     if not names:
         return checks
     known = {c.name: c for c in checks}
     for name in names:
         if name not in known and name != FIXITY:
-            close = difflib.get_close_matches(name, [*known, FIXITY], n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(close)}?" if close else "; `kg audit --list` names them"
-            raise KgError(f"no audit check named '{name}'{hint}")
+            raise not_found(name, "audit check", [*known, FIXITY])
     return [known[n] for n in dict.fromkeys(names) if n in known]
 
 
@@ -154,7 +103,7 @@ class AuditReport:
     def passed(self) -> bool:
         return not self.failing()
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, object]:
         by_severity = {
             severity: {
                 "checks": sum(1 for r in self.results if r.check.severity == severity),
@@ -187,17 +136,15 @@ def run_check(engine: Engine, check: Check) -> CheckResult:
     return CheckResult(check, result, time.perf_counter() - started)
 
 
-CLAIM_COUNT = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a <https://w3id.org/crossroads-kg/ontology#Claim> }"
-
-
 def audit(engine: Engine, checks: list[Check], fail_on: str = "error", source_text: Path | None = None) -> AuditReport:
     """Run `checks` (and, given `source_text`, the quote-fixity check) on `engine`."""
     if fail_on not in SEVERITIES:
-        raise KgError(f"--fail-on must be one of {', '.join(SEVERITIES)}")
+        raise KgError(f"the failing severity must be one of {', '.join(SEVERITIES)}, not {fail_on!r}")
     results = [run_check(engine, check) for check in checks]
     report = AuditReport(results, fail_on=fail_on)
-    claims = engine.select(CLAIM_COUNT).rows
-    report.claims = int(claims[0][0].value) if claims and claims[0][0] is not None else 0
+    from kg.stats import totals
+
+    report.claims = int(totals(engine)["claims"])
     if source_text is not None:
         result, record = verify_quotes(engine, source_text)
         report.results.append(result)
@@ -209,27 +156,16 @@ def audit(engine: Engine, checks: list[Check], fail_on: str = "error", source_te
 # --- Quote fixity -----------------------------------------------------------------------------------------
 
 FIXITY_CHECK = Check(
-    name=FIXITY, path=None, title="Quotes that do not occur verbatim in the source text", severity="error",
+    name=FIXITY, path=None, kind="check", title="Quotes that do not occur verbatim in the source text",
+    severity="error",
     tags=["provenance", "quotes", "fixity"],
     description=(
-        "Every quote (oa:TextQuoteSelector) must occur verbatim in the text given with --source-text. A quote "
+        "Every quote (oa:TextQuoteSelector) must occur verbatim in the source text the audit is given. A quote "
         "that occurs more than once must carry an oa:prefix and/or oa:suffix that make it unique, and where they "
         "are given they must match the words just before and after it. The SHA-256 of the text is recorded in "
         "the summary, so that a reader can tell which text the quotes were checked against."
     ),
 )
-
-SELECTORS = """
-PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>
-PREFIX oa: <http://www.w3.org/ns/oa#>
-SELECT ?claim ?exact ?prefix ?suffix WHERE {
-  ?claim a ckg:Claim ; oa:hasSelector ?selector .
-  ?selector oa:exact ?exact .
-  OPTIONAL { ?selector oa:prefix ?prefix }
-  OPTIONAL { ?selector oa:suffix ?suffix }
-} ORDER BY ?claim ?exact
-"""
-
 
 def occurrences(text: str, part: str) -> int:
     """How many times `part` occurs in `text`, overlapping occurrences included."""
@@ -269,10 +205,10 @@ def verify_quotes(engine: Engine, path: Path) -> tuple[CheckResult, SourceText]:
     raw = read_capped(Path(path), "source_text_bytes", "a source text", label)
     text = decode_utf8(raw, label)
     started = time.perf_counter()
-    selectors = engine.select(SELECTORS)
+    selectors = engine.select(library("quote-selectors").sparql)
     rows = []
     for claim, exact, prefix, suffix in selectors.rows:
-        problem = quote_problem(text, exact.value, prefix.value if prefix else "", suffix.value if suffix else "")
+        problem = quote_problem(text, _value(exact), _value(prefix), _value(suffix))
         if problem:
             rows.append([ox.Literal(problem), exact, prefix or ox.Literal(""), suffix or ox.Literal(""), claim])
     result = CheckResult(FIXITY_CHECK, Result(["problem", "quote", "prefix", "suffix", "claim"], rows),
@@ -284,7 +220,7 @@ def verify_quotes(engine: Engine, path: Path) -> tuple[CheckResult, SourceText]:
 
 # --- Rendering --------------------------------------------------------------------------------------------
 
-def plain(term):  # type: ignore[no-untyped-def]
+def plain(term: Term | None) -> object:
     """A JSON value for a term: IRIs and strings as strings, numbers as numbers, booleans as booleans."""
     if term is None:
         return None
@@ -298,7 +234,7 @@ def plain(term):  # type: ignore[no-untyped-def]
     return term.value
 
 
-def findings_as_dicts(result: CheckResult) -> list[dict]:
+def findings_as_dicts(result: CheckResult) -> list[dict[str, object]]:
     variables = result.findings.variables
     return [{v: plain(t) for v, t in zip(variables, row, strict=True)} for row in result.findings.rows]
 
@@ -328,21 +264,15 @@ def summary_lines(report: AuditReport) -> list[str]:
     return lines
 
 
-def human(term) -> str:  # type: ignore[no-untyped-def]
-    from kg.output import human as compact_term
-
-    return compact_term(term)
-
-
 def to_text(report: AuditReport, width: int = 100) -> str:
     import textwrap
 
     lines = [*summary_lines(report), ""]
     name_width = max([len(r.check.name) for r in report.results] + [10])
     for r in report.results:
-        lines.append(f"  {r.check.severity.upper():<8} {r.check.name:<{name_width}} {_status(r)}")
+        lines.append(f"  {str(r.check.severity).upper():<8} {r.check.name:<{name_width}} {_status(r)}")
     for r in report.results:
-        lines += ["", f"== {r.check.severity.upper()} {r.check.name}: {r.check.title} ({_status(r)})"]
+        lines += ["", f"== {str(r.check.severity).upper()} {r.check.name}: {r.check.title} ({_status(r)})"]
         lines += textwrap.wrap(r.check.description, width)
         for number, row in enumerate(r.findings.rows, start=1):
             cells = [(v, human(t)) for v, t in zip(r.findings.variables, row, strict=True) if human(t)]
@@ -354,7 +284,7 @@ def to_text(report: AuditReport, width: int = 100) -> str:
 
 
 def to_markdown(report: AuditReport) -> str:
-    def cell(variable: str, term) -> str:  # type: ignore[no-untyped-def]
+    def cell(variable: str, term: Term | None) -> str:
         value = human(term).replace("|", "\\|").replace("\n", " ")
         if not value:
             return ""
@@ -392,10 +322,11 @@ def render(report: AuditReport, fmt: str) -> str:
     return to_text(report)
 
 
-def list_checks(checks: list[Check]) -> str:
+def list_checks(checks: list[Check], fixity_note: str = "") -> str:
+    """One line per check; the built-in quote-fixity check last, with `fixity_note` (how to run it)."""
     width = max([len(c.name) for c in checks] + [len(FIXITY)])
     lines = [f"{c.name:<{width}}  {c.severity:<8} {c.title}" for c in checks]
-    lines.append(f"{FIXITY:<{width}}  {'error':<8} {FIXITY_CHECK.title} (with --source-text)")
+    lines.append(f"{FIXITY:<{width}}  {'error':<8} {FIXITY_CHECK.title}{fixity_note}")
     return "\n".join(lines) + "\n"
 
 

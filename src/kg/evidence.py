@@ -14,68 +14,12 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from kg.catalog import library
 from kg.errors import KgError
 from kg.grades import Credibility, credibility_by_claim, source_reliability, weakest_credibility, weakest_grade
-from kg.query import Engine, Result
-
-CKG = "https://w3id.org/crossroads-kg/ontology#"
-
-CLAIMS_FOR = """
-PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>
-PREFIX oa: <http://www.w3.org/ns/oa#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?claim ?subject ?subjectLabel ?predicate ?predicateLabel ?object ?objectLabel ?quote ?prefix ?suffix
-       ?section ?status ?statusLabel ?citation ?citationLabel ?citationClass ?note ?ibidOf ?ibidLabel ?source
-       ?sourceLabel ?sourceType ?sourceTypeLabel ?sourceDate ?url ?anonymous ?relayed ?relayedLabel
-WHERE {
-  ?claim a ckg:Claim ; ckg:subject ?subject .
-  OPTIONAL { ?subject rdfs:label ?subjectLabel }
-  OPTIONAL { ?claim ckg:predicate ?predicate ; ckg:object ?object .
-             OPTIONAL { ?predicate rdfs:label ?predicateLabel } OPTIONAL { ?object rdfs:label ?objectLabel } }
-  OPTIONAL { ?claim oa:hasSelector ?selector . ?selector oa:exact ?quote .
-             OPTIONAL { ?selector oa:prefix ?prefix } OPTIONAL { ?selector oa:suffix ?suffix } }
-  OPTIONAL { ?claim ckg:section/rdfs:label ?section }
-  OPTIONAL { ?claim ckg:epistemicStatus ?status . OPTIONAL { ?status rdfs:label ?statusLabel } }
-  OPTIONAL {
-    ?claim prov:wasDerivedFrom ?citation .
-    OPTIONAL { ?citation rdfs:label ?citationLabel }
-    OPTIONAL { ?citation a ?citationClass .
-               FILTER (?citationClass IN (ckg:Footnote, ckg:InTextAttribution, ckg:NoReference)) }
-    OPTIONAL { ?citation ckg:noteNumber ?note }
-    OPTIONAL { ?citation ckg:ibidOf ?ibidOf . OPTIONAL { ?ibidOf rdfs:label ?ibidLabel } }
-    OPTIONAL {
-      ?citation ckg:ibidOf*/prov:hadPrimarySource ?source .
-      OPTIONAL { ?source rdfs:label ?sourceLabel }
-      OPTIONAL { ?source ckg:sourceType ?sourceType . OPTIONAL { ?sourceType rdfs:label ?sourceTypeLabel } }
-      OPTIONAL { ?source dcterms:date ?sourceDate }
-      OPTIONAL { ?source ckg:url ?url }
-      OPTIONAL { ?source ckg:isAnonymous ?anonymous }
-      OPTIONAL { ?source prov:wasQuotedFrom|prov:wasDerivedFrom ?relayed .
-                 OPTIONAL { ?relayed rdfs:label ?relayedLabel } }
-    }
-  }
-}
-"""
-
-DETAILS_FOR = """
-PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>
-PREFIX oa: <http://www.w3.org/ns/oa#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?claim ?cue ?other ?otherQuote ?otherSection ?note ?otherNote
-WHERE {
-  { ?claim ckg:hedgeCue ?cue }
-  UNION
-  {
-    ?claim ckg:conflictsWith|^ckg:conflictsWith ?other .
-    OPTIONAL { ?other oa:hasSelector/oa:exact ?otherQuote }
-    OPTIONAL { ?other ckg:section/rdfs:label ?otherSection }
-    OPTIONAL { ?claim ckg:conflictNote ?note }
-    OPTIONAL { ?other ckg:conflictNote ?otherNote }
-  }
-}
-"""
+from kg.graph import CKG
+from kg.output import lexical as _value
+from kg.query import Engine, Result, Row, Term, bound, records
 
 
 @dataclass
@@ -143,30 +87,24 @@ class Evidence:
         return weakest_grade([s.grade for s in self.sources])
 
 
-def _value(term) -> str:  # type: ignore[no-untyped-def]
-    return "" if term is None else term.value
-
-
-def _local(term) -> str:  # type: ignore[no-untyped-def]
+def _local(term: Term | None) -> str:
     return "" if term is None else term.value.rsplit("#", 1)[-1]
 
 
-def _values(variable: str, iris: set[str]) -> str:
-    """A VALUES clause of IRIs, each re-serialized by pyoxigraph (which rejects anything that is not an IRI)."""
-    return f"VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(iri)) for iri in sorted(iris))} }}"
+def _nodes(iris: set[str]) -> list[Term]:
+    """IRIs as terms for a binding (pyoxigraph rejects anything that is not an IRI), in a fixed order."""
+    return [ox.NamedNode(iri) for iri in sorted(iris)]
 
 
-def _collect(engine: Engine, variable: str, iris: set[str]) -> dict[str, tuple[dict, Evidence]]:
+def _collect(engine: Engine, variable: str, iris: set[str]) -> dict[str, tuple[Row, Evidence]]:
     """Evidence for the claims whose `variable` (?subject or ?claim) is one of `iris`, with each claim's
     first row (for the predicate and object)."""
     if not iris:
         return {}
-    query = CLAIMS_FOR.replace("WHERE {", f"WHERE {{ {_values(variable, iris)}", 1)
-    found: dict[str, tuple[dict, Evidence]] = {}
-    result = engine.select(query)
-    for cells in result.rows:
-        row = dict(zip(result.variables, cells, strict=True))
-        claim = row["claim"].value
+    found: dict[str, tuple[Row, Evidence]] = {}
+    result = engine.select(library("evidence-claims").sparql, {variable: _nodes(iris)})
+    for row in records(result):
+        claim = bound(row, "claim").value
         if claim not in found:
             about = _value(row["subjectLabel"]) or _value(row["subject"])
             if row["predicate"] is not None:
@@ -214,11 +152,9 @@ def _add_details(engine: Engine, items: list[Evidence], grades: dict[str, Credib
     if not items:
         return
     by_claim = {item.claim: item for item in items}
-    query = DETAILS_FOR.replace("WHERE {", f"WHERE {{ {_values('claim', set(by_claim))}", 1)
-    result = engine.select(query)
-    for cells in result.rows:
-        row = dict(zip(result.variables, cells, strict=True))
-        item = by_claim[row["claim"].value]
+    result = engine.select(library("evidence-details").sparql, {"claim": _nodes(set(by_claim))})
+    for row in records(result):
+        item = by_claim[bound(row, "claim").value]
         if row["cue"] is not None and row["cue"].value not in item.cues:
             item.cues.append(row["cue"].value)
         if row["other"] is not None and all(c.claim != row["other"].value for c in item.conflicts):
@@ -241,7 +177,8 @@ def _add_details(engine: Engine, items: list[Evidence], grades: dict[str, Credib
         item.credibility = grades.get(item.claim)
 
 
-def claims_about(engine: Engine, terms: list, grades: dict[str, Credibility] | None = None) -> list[Evidence]:
+def claims_about(engine: Engine, terms: list[Term | None],
+                 grades: dict[str, Credibility] | None = None) -> list[Evidence]:
     """The claims behind a row of terms (see the module docstring for which claims count)."""
     iris = {t.value for t in terms if isinstance(t, ox.NamedNode)}
     literals = {t.value for t in terms if isinstance(t, ox.Literal)}
@@ -295,29 +232,6 @@ def to_text(items: list[Evidence], indent: str = "    ") -> str:
 
 # --- kg why TERM ------------------------------------------------------------------------------------------
 
-RESOLVE_LABEL = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT DISTINCT ?thing ?label ?wanted WHERE {
-  ?thing rdfs:label ?label .
-  FILTER (isIRI(?thing) && LCASE(STR(?label)) = LCASE(STR(?wanted)))
-} ORDER BY ?thing
-"""
-
-DESCRIBE = """
-PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT ?thing ?label ?type ?subjectOf ?citing ?resting ?objectOf WHERE {
-  { ?thing rdfs:label ?label }
-  UNION { ?thing a ?type }
-  UNION { ?subjectOf ckg:subject ?thing }
-  UNION { ?citing prov:wasDerivedFrom ?thing }
-  UNION { ?resting prov:wasDerivedFrom/ckg:ibidOf*/prov:hadPrimarySource ?thing }
-  UNION { ?objectOf ckg:object ?thing }
-}
-"""
-
-
 @dataclass
 class Explanation:
     """The evidence tree of one thing: what it is and the claims it rests on (or that rest on it)."""
@@ -354,11 +268,11 @@ def resolve_term(engine: Engine, text: str) -> str:
             node = ox.NamedNode(value)
         except ValueError:
             raise KgError(f"no entity, fact or claim matches {text!r}") from None
-        if engine.select(f"SELECT ?p WHERE {{ {{ {node} ?p ?o }} UNION {{ ?s ?p {node} }} }}", limit=1).rows:
+        if engine.select(library("term-exists").sparql, {"node": node}, limit=1).rows:
             return value
         raise KgError(f"no entity, fact or claim matches {text!r}")
-    matches = engine.select(RESOLVE_LABEL, {"wanted": ox.Literal(raw)}).rows
-    things = sorted({row[0].value for row in matches})
+    matches = engine.select(library("label-lookup").sparql, {"wanted": ox.Literal(raw)}).rows
+    things = sorted({term.value for row in matches for term in row[:1] if term is not None})
     if not things:
         raise KgError(f"no entity, fact or claim matches {text!r}")
     if len(things) > 1:
@@ -372,18 +286,20 @@ def explain(engine: Engine, text: str) -> Explanation:
     from kg.graph import compact
 
     iri = resolve_term(engine, text)
-    result = engine.select(DESCRIBE, {"thing": ox.NamedNode(iri)})
+    result = engine.select(library("term-description").sparql, {"thing": ox.NamedNode(iri)})
     label, types = "", set()
-    subject_of, citing, resting, object_of = set(), set(), set(), set()
-    for cells in result.rows:
-        row = dict(zip(result.variables, cells, strict=True))
+    subject_of: set[str] = set()
+    citing: set[str] = set()
+    resting: set[str] = set()
+    object_of: set[str] = set()
+    for row in records(result):
         label = label or _value(row["label"])
         for key, bucket in (("subjectOf", subject_of), ("citing", citing), ("resting", resting),
                             ("objectOf", object_of)):
             if row[key] is not None:
-                bucket.add(row[key].value)
+                bucket.add(_value(row[key]))
         if row["type"] is not None:
-            types.add(compact(row["type"].value))
+            types.add(compact(_value(row["type"])))
     if f"{CKG}Claim" in {t.replace("ckg:", CKG) for t in types}:
         kind, claims = "claim", {iri}
     elif subject_of:
@@ -400,12 +316,12 @@ def explain(engine: Engine, text: str) -> Explanation:
                        object_of=len(object_of))
 
 
-def explanation_to_dict(explanation: Explanation) -> dict:
-    def source(s: Source) -> dict:
+def explanation_to_dict(explanation: Explanation) -> dict[str, object]:
+    def source(s: Source) -> dict[str, object]:
         return {"source": s.iri, "label": s.label, "type": s.type, "type_label": s.type_label, "date": s.date,
                 "url": s.url, "anonymous": s.anonymous, "grade": s.grade, "relays": s.relays}
 
-    def claim(item: Evidence) -> dict:
+    def claim(item: Evidence) -> dict[str, object]:
         cred = item.credibility
         return {
             "claim": item.claim, "about": item.about, "quote": item.quote, "prefix": item.prefix,
@@ -444,7 +360,7 @@ def explanation_to_text(explanation: Explanation) -> str:
                  f"weakest credibility {explanation.credibility}")
     if explanation.object_of:
         lines.append(f"  (also the object of {explanation.object_of} claims about other things: "
-                     f"kg query evidence -p entity={compact(explanation.iri)})")
+                     f"kg query evidence-for-entity -p entity={compact(explanation.iri)})")
     for item in explanation.claims:
         lines.append("")
         lines.append(f"{compact(item.claim)} — {item.about}")

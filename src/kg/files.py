@@ -23,6 +23,7 @@ import re
 import stat
 import sys
 import threading
+from typing import BinaryIO
 
 from kg.errors import KgError
 
@@ -45,7 +46,7 @@ class WriteFailed(KgError, OSError):
     """A file could not be written: `PATH: cannot write: <reason>`.
 
     Also an `OSError` carrying the cause's `errno` and `strerror`, because existing callers (kg.link,
-    kg.wikidata's cache, the CLI) catch `OSError` around writes."""
+    kg.federated's answer cache, the CLI) catch `OSError` around writes."""
 
     def __init__(self, shown: str, cause: OSError | str) -> None:
         reason = cause if isinstance(cause, str) else (cause.strerror or str(cause))
@@ -103,7 +104,7 @@ def _write_stdout(text: str) -> None:
     try:
         if stream is None:
             raise OSError(errno.EBADF, os.strerror(errno.EBADF))
-        buffer = getattr(stream, "buffer", None)
+        buffer: BinaryIO | None = getattr(stream, "buffer", None)  # None: text only (io.StringIO)
         if buffer is None:
             stream.write(text)
             stream.flush()

@@ -50,6 +50,12 @@ strong as its weakest: the highest letter and the highest number (`weakest`, `we
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kg.graph import CKG
+
+if TYPE_CHECKING:
+    from kg.query import Engine, Term
 
 RELIABILITY: dict[str, str] = {
     "OfficialDocument": "B",
@@ -75,7 +81,6 @@ CREDIBILITY_LABELS: dict[str, str] = {
     "6": "truth cannot be judged",
 }
 
-CKG = "https://w3id.org/crossroads-kg/ontology#"
 
 
 def reliability(source_type: str) -> str:
@@ -141,56 +146,24 @@ def weakest_credibility(grades: list[str]) -> str:
     return max(grades) if grades else "6"
 
 
-CORROBORATION = """
-PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?claim ?root ?type ?dated ?locatable ?conflict
-WHERE {
-  {
-    SELECT DISTINCT ?claim ?subject ?factPredicate ?factObject ?conflict WHERE {
-      ?claim a ckg:Claim ; ckg:subject ?subject .
-      OPTIONAL { ?claim ckg:predicate ?predicate ; ckg:object ?object }
-      BIND(COALESCE(?predicate, ckg:subject) AS ?factPredicate)
-      BIND(COALESCE(?object, ?subject) AS ?factObject)
-      BIND(EXISTS { ?claim ckg:conflictsWith|^ckg:conflictsWith ?other } AS ?conflict)
-    }
-  }
-  OPTIONAL {
-    {
-      SELECT DISTINCT ?subject ?factPredicate ?factObject ?root WHERE {
-        ?backing a ckg:Claim ; ckg:subject ?subject .
-        OPTIONAL { ?backing ckg:predicate ?backingPredicate ; ckg:object ?backingObject }
-        BIND(COALESCE(?backingPredicate, ckg:subject) AS ?factPredicate)
-        BIND(COALESCE(?backingObject, ?subject) AS ?factObject)
-        ?backing prov:wasDerivedFrom/ckg:ibidOf*/prov:hadPrimarySource/(prov:wasQuotedFrom|prov:wasDerivedFrom)* ?root .
-        FILTER NOT EXISTS { ?root prov:wasQuotedFrom|prov:wasDerivedFrom ?upstream }
-        FILTER NOT EXISTS { ?root ckg:sourceType ckg:ThisReport }
-      }
-    }
-    OPTIONAL { ?root ckg:sourceType ?type }
-    BIND(EXISTS { ?root dcterms:date ?date } AS ?dated)
-    BIND(EXISTS { ?root ckg:url ?url } AS ?locatable)
-  }
-}
-"""
+def credibility_by_claim(engine: Engine) -> dict[str, Credibility]:
+    """Every claim's credibility, computed with one SPARQL query (`credibility-inputs.rq`) on `engine`."""
+    from kg.catalog import library
+    from kg.query import bound, records
 
-
-def credibility_by_claim(engine) -> dict[str, Credibility]:  # type: ignore[no-untyped-def]
-    """Every claim's credibility, computed with one SPARQL query on `engine` (a `kg.query.Engine`)."""
-    result = engine.select(CORROBORATION)
+    result = engine.select(library("credibility-inputs").sparql)
     roots: dict[str, dict[str, str]] = {}
     conflicts: dict[str, bool] = {}
-    for cells in result.rows:
-        row = dict(zip(result.variables, cells, strict=True))
-        claim = row["claim"].value
+    for row in records(result):
+        claim = bound(row, "claim").value
         conflicts[claim] = _true(row["conflict"])
         sources = roots.setdefault(claim, {})
-        if row["root"] is not None:
-            kind = row["type"].value.removeprefix(CKG) if row["type"] is not None else ""
-            sources[row["root"].value] = source_reliability(kind, _true(row["dated"]), _true(row["locatable"]))
+        root, kind_term = row["root"], row["type"]
+        if root is not None:
+            kind = kind_term.value.removeprefix(CKG) if kind_term is not None else ""
+            sources[root.value] = source_reliability(kind, _true(row["dated"]), _true(row["locatable"]))
     return {claim: credibility(sorted(grades.values()), conflicts[claim]) for claim, grades in roots.items()}
 
 
-def _true(term) -> bool:  # type: ignore[no-untyped-def]
+def _true(term: Term | None) -> bool:
     return term is not None and term.value == "true"

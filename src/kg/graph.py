@@ -352,6 +352,7 @@ PREFIXES: dict[str, str] = {
     "geo": "http://www.w3.org/2003/01/geo/wgs84_pos#",
     "sh": "http://www.w3.org/ns/shacl#",
 }
+CKG = PREFIXES["ckg"]  # the ontology's namespace, named once
 
 
 def compact(iri: str) -> str:

@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from kg.files import is_stdout, write_atomically
 from kg.graph import compact
-from kg.query import Result
+from kg.query import Result, Term
 
 __all__ = ["FORMATS", "human", "is_stdout", "printable", "render", "to_csv", "to_json", "to_markdown",
            "to_table", "to_tsv", "write_atomically"]
@@ -55,7 +55,12 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_escape, text)
 
 
-def human(term) -> str:  # type: ignore[no-untyped-def]
+def lexical(term: Term | None) -> str:
+    """A term's lexical form (an IRI's text, a literal's value), "" for an unbound one: for code, not eyes."""
+    return "" if term is None else term.value
+
+
+def human(term: Term | None) -> str:
     """A term as people read it: a CURIE for an IRI, `_:id` for a blank node, a literal's text; printable."""
     if term is None:
         return ""
@@ -68,7 +73,7 @@ def human(term) -> str:  # type: ignore[no-untyped-def]
 
 def _boolean(result: Result) -> bool | None:
     """The answer of an ASK, or None for a SELECT (`getattr`, for Result objects made without the field)."""
-    value = getattr(result, "boolean", None)
+    value: object = getattr(result, "boolean", None)
     return None if value is None else bool(value)
 
 
@@ -86,7 +91,7 @@ def to_json(result: Result) -> str:
     if boolean is not None:
         return json.dumps({"head": {}, "boolean": boolean})
 
-    def encode(term):  # type: ignore[no-untyped-def]
+    def encode(term: Term) -> dict[str, str]:
         if isinstance(term, ox.NamedNode):
             return {"type": "uri", "value": term.value}
         if isinstance(term, ox.BlankNode):
@@ -126,7 +131,7 @@ def to_tsv(result: Result) -> str:
     if boolean is not None:
         return f"{_word(boolean)}\n"
 
-    def cell(term) -> str:  # type: ignore[no-untyped-def]
+    def cell(term: Term | None) -> str:
         if term is None:
             return ""
         text = str(term)  # N-Triples syntax: <iri>, "lit"@en, "5"^^<xsd:integer>
@@ -145,7 +150,7 @@ def to_markdown(result: Result) -> str:
     if not result.variables:
         return f"(no columns)\n{_count(len(result.rows))}\n"
 
-    def cell(term) -> str:  # type: ignore[no-untyped-def]
+    def cell(term: Term | None) -> str:
         return human(term).replace("|", "\\|").replace("\n", " ")
 
     headers = [printable(v) for v in result.variables]

@@ -8,18 +8,24 @@ deterministic order, so the same question gives the same bytes cold, warm and re
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import IO, TypeVar
 
 import pyoxigraph as ox
 
 from kg.errors import KgError, LimitExceeded
 from kg.limits import int_limit, limit
-from kg.remote import USER_AGENT, Answer, exchange, query_request, redact
+from kg.remote import MAX_TRIES, USER_AGENT, Answer, exchange, query_request, redact
 from kg.sparql import Analysis, bind_values, require_query
 
-__all__ = ["USER_AGENT", "Engine", "LocalEngine", "RemoteEngine", "Result", "Term", "prepare", "run_local"]
+__all__ = ["USER_AGENT", "Binding", "Bindings", "Engine", "LocalEngine", "RemoteEngine", "Result", "Row", "Term",
+           "bound", "parse_answer", "prepare", "records", "run_local"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Binding = Term | Sequence[Term]  # one value, or the values a variable ranges over
+Bindings = Mapping[str, Binding]
+T = TypeVar("T")
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
     "xml": ox.QueryResultsFormat.XML,
@@ -47,6 +53,22 @@ class Result:
     lists: dict[str, str] = field(default_factory=dict)  # GROUP_CONCAT columns and their separators
 
 
+Row = dict[str, Term | None]
+
+
+def records(result: Result) -> list[Row]:
+    """The rows of `result` as {variable: term or None}."""
+    return [dict(zip(result.variables, row, strict=True)) for row in result.rows]
+
+
+def bound(row: Row, name: str) -> Term:
+    """The value of `?name` in `row`; an answer without it (an endpoint may send one) is an error, not a guess."""
+    term = row.get(name)
+    if term is None:
+        raise KgError(f"the answer has no value for ?{name} in a row where the query always binds it")
+    return term
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A checked query text with its parameters bound, ready for any engine."""
@@ -55,9 +77,12 @@ class Prepared:
     analysis: Analysis
 
 
-def prepare(sparql: str, bindings: dict[str, Term] | None, embedded: bool) -> Prepared:
+def prepare(sparql: str, bindings: Bindings | None, embedded: bool) -> Prepared:
     analysis = require_query(sparql, embedded=embedded)
-    terms = {name: str(term) for name, term in (bindings or {}).items()}
+    terms: dict[str, str | list[str]] = {
+        name: str(value) if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal) else [str(t) for t in value]
+        for name, value in (bindings or {}).items()
+    }
     text = bind_values(sparql, analysis, terms)
     return Prepared(text, require_query(text, embedded=embedded) if terms else analysis)
 
@@ -117,7 +142,8 @@ class Engine:
 
     embedded = True
 
-    def select(self, sparql: str, bindings: dict[str, Term] | None = None, limit: int | None = None) -> Result:
+    def select(self, sparql: str, bindings: Bindings | None = None, limit: int | None = None) -> Result:
+        """The answer to `sparql` with `bindings` bound (see kg.sparql.bind_values), at most `limit` rows."""
         prepared = prepare(sparql, bindings, embedded=self.embedded)
         result = self._run(prepared, limit)
         return canonical_lists(Result(result.variables, result.rows, result.boolean, prepared.analysis.lists))
@@ -169,6 +195,8 @@ def check_syntax(text: str, analysis: Analysis) -> None:
 class RemoteEngine(Engine):
     endpoint: str
     timeout: float = 30.0
+    retries: int = MAX_TRIES - 1  # 429 and 503 are asked again this often (after Retry-After, else backoff × 2^n s)
+    backoff: float = 1.0
 
     embedded = False
 
@@ -176,29 +204,36 @@ class RemoteEngine(Engine):
         return redact(self.endpoint)
 
     def _run(self, prepared: Prepared, limit_rows: int | None) -> Result:
+        return self.send(prepared, lambda answer: parse_answer(self.endpoint, answer.media_type, answer.stream(),
+                                                               limit_rows))
+
+    def send(self, prepared: Prepared, consume: Callable[[Answer], T]) -> T:
+        """Send `prepared` and hand the answer to `consume` (the hook for a cache that keeps the raw answer)."""
         check_syntax(prepared.text, prepared.analysis)
         request = query_request(self.endpoint, prepared.text)
-
-        def consume(answer: Answer) -> Result:
-            fmt = MEDIA_FORMATS.get(answer.media_type)
-            if fmt is None:
-                raise KgError(f"{redact(self.endpoint)} did not answer with SPARQL results "
-                              f"(it sent {answer.media_type or 'no media type'})")
-            try:
-                parsed = ox.parse_query_results(answer.stream(), format=RESULT_FORMATS[fmt])
-                if isinstance(parsed, ox.QueryBoolean):
-                    return Result([], [], bool(parsed))
-                variables = [v.value for v in parsed.variables]
-                return Result(variables, _collect(parsed, limit_rows))
-            except SyntaxError as err:
-                message = " ".join(str(err).split())[:200]
-                raise KgError(f"{redact(self.endpoint)} sent a malformed or incomplete answer: {message}") \
-                    from None
-
-        return exchange(request, consume, timeout=min(self.timeout, limit("time_seconds")))
+        return exchange(request, consume, timeout=min(self.timeout, limit("time_seconds")), tries=self.retries + 1,
+                        backoff=self.backoff)
 
 
-def run_local(store: ox.Store, sparql: str, bindings: dict[str, Term] | None = None,
+def parse_answer(endpoint: str, media_type: str, body: IO[bytes], limit_rows: int | None = None) -> Result:
+    """An endpoint's SPARQL results (JSON, XML, CSV or TSV, by `media_type`) read from `body`: the one parser
+    of remote answers, whether they arrive over HTTP or from a cache of raw answers."""
+    fmt = MEDIA_FORMATS.get(media_type)
+    if fmt is None:
+        raise KgError(f"{redact(endpoint)} did not answer with SPARQL results "
+                      f"(it sent {media_type or 'no media type'})")
+    try:
+        parsed = ox.parse_query_results(body, format=RESULT_FORMATS[fmt])
+        if isinstance(parsed, ox.QueryBoolean):
+            return Result([], [], bool(parsed))
+        variables = [v.value for v in parsed.variables]
+        return Result(variables, _collect(parsed, limit_rows))
+    except SyntaxError as err:
+        message = " ".join(str(err).split())[:200]
+        raise KgError(f"{redact(endpoint)} sent a malformed or incomplete answer: {message}") from None
+
+
+def run_local(store: ox.Store, sparql: str, bindings: Bindings | None = None,
               limit: int | None = None) -> Result:
     """`LocalEngine(store).select(…)`: a question on an in-memory store."""
     return LocalEngine(store).select(sparql, bindings, limit)

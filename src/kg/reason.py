@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kg.errors import KgError
 from kg.graph import compact, rdflib_graph
@@ -50,7 +52,7 @@ def java_error(text: str) -> str:
     return message.replace('Exception in thread "main" ', "")[:400]
 
 
-def reason(layout: Layout, extra_files: list | None = None) -> ReasonerReport:
+def reason(layout: Layout, extra_files: Sequence[Path] | None = None) -> ReasonerReport:
     """Check the ontology (plus `extra_files`, e.g. a test fixture) for consistency and unsatisfiable classes."""
     if shutil.which(os.environ.get("KG_JAVA", "java")) is None:
         raise KgError("the OWL reasoner (HermiT) needs a Java runtime: install one, e.g. default-jre-headless")
@@ -66,20 +68,20 @@ def reason(layout: Layout, extra_files: list | None = None) -> ReasonerReport:
             onto = world.get_ontology(f"file://{path}").load(format="ntriples")
         except Exception as err:  # owlready2 raises plain Exceptions on unreadable input
             raise KgError(f"owlready2 could not read the ontology: {err}") from None
-        counts = {
-            "classes": len(list(world.classes())),
-            "properties": len(list(world.properties())),
-            "individuals": len(list(world.individuals())),
-        }
+        classes = len(list(world.classes()))
+        properties = len(list(world.properties()))
+        individuals = len(list(world.individuals()))
         try:
             with onto:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError as err:
             lines = str(err).strip().splitlines() or ["HermiT reports the ontology inconsistent"]
-            return ReasonerReport(consistent=False, explanation=lines[-1][:300], **counts)
+            return ReasonerReport(consistent=False, explanation=lines[-1][:300], classes=classes,
+                                   properties=properties, individuals=individuals)
         except owlready2.OwlReadyJavaError as err:
             raise KgError(f"HermiT failed: {java_error(str(err))}") from None
         unsatisfiable = sorted(
             compact(c.iri) for c in world.inconsistent_classes() if c.iri != "http://www.w3.org/2002/07/owl#Nothing"
         )
-    return ReasonerReport(consistent=True, unsatisfiable=unsatisfiable, **counts)
+    return ReasonerReport(consistent=True, unsatisfiable=unsatisfiable, classes=classes,
+                           properties=properties, individuals=individuals)

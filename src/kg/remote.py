@@ -25,11 +25,15 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from http.client import HTTPMessage
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from kg import __version__
 from kg.errors import KgError, LimitExceeded, Refused
 from kg.limits import int_limit
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer  # typeshed's name for what `readinto` fills (stubs only)
 
 USER_AGENT = f"crossroads-kg/{__version__} (https://w3id.org/crossroads-kg; kg command-line tool)"
 RETRY_STATUSES = (429, 503)
@@ -83,7 +87,7 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
     max_redirections = 5
 
     def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
-                         headers: Any, newurl: str) -> urllib.request.Request | None:
+                         headers: HTTPMessage, newurl: str) -> urllib.request.Request | None:
         old, new = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(newurl)
         if (old.scheme, old.hostname, old.port) != (new.scheme, new.hostname, new.port):
             raise Refused(f"{redact(req.full_url)} redirected to another host ({redact(newurl)}); "
@@ -123,15 +127,16 @@ class CappedReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         self.deadline.check(self.url)
-        chunk = self.response.read1(min(len(buffer), 65536)) if hasattr(self.response, "read1") \
-            else self.response.read(min(len(buffer), 65536))
-        self.read_bytes += len(chunk)
-        if self.read_bytes > self.max_bytes:
-            raise LimitExceeded(f"the answer from {redact(self.url)} is larger than the size limit of "
-                                f"{self.max_bytes:,} bytes", "answer_bytes")
-        buffer[: len(chunk)] = chunk
+        with memoryview(buffer) as exported, exported.cast("B") as view:  # bytes, whatever the item format
+            chunk = self.response.read1(min(len(view), 65536)) if hasattr(self.response, "read1") \
+                else self.response.read(min(len(view), 65536))
+            self.read_bytes += len(chunk)
+            if self.read_bytes > self.max_bytes:
+                raise LimitExceeded(f"the answer from {redact(self.url)} is larger than the size limit of "
+                                    f"{self.max_bytes:,} bytes", "answer_bytes")
+            view[: len(chunk)] = chunk
         return len(chunk)
 
 
@@ -161,24 +166,25 @@ def exchange(request: urllib.request.Request, consume: Callable[[Answer], T], ti
     url = request.full_url
     deadline = Deadline(timeout)
     cap = int_limit("answer_bytes") if max_bytes is None else max_bytes
-    outcome: dict[str, Any] = {}
+    values: list[T] = []  # what the worker hands back: the answer, or the error it raised
+    errors: list[BaseException] = []
 
     def work() -> None:
         try:
-            outcome["value"] = _exchange(request, consume, deadline, cap, tries, backoff)
+            values.append(_exchange(request, consume, deadline, cap, tries, backoff))
         except BaseException as err:  # handed to the waiting thread, without the frames of this one: they
             # hold pyoxigraph objects that must be dropped on the thread that made them
             err.__context__ = err.__cause__ = None
-            outcome["error"] = err.with_traceback(None)
+            errors.append(err.with_traceback(None))
 
     worker = threading.Thread(target=work, name="kg-http", daemon=True)
     worker.start()
     worker.join(max(0.0, deadline.left()) + 0.05)
     if worker.is_alive():
         raise deadline.exceeded(url)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
+    if errors:
+        raise errors[0]
+    return values[0]
 
 
 def _exchange(request: urllib.request.Request, consume: Callable[[Answer], T], deadline: Deadline,

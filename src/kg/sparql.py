@@ -28,7 +28,7 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kg.errors import KgError, LimitExceeded, Refused
@@ -227,7 +227,7 @@ def _unquote(literal: str) -> str:
 
 def require_query(text: str, embedded: bool) -> Analysis:
     """The analysis of `text`, or a `Refused` error when it is an update, or calls SERVICE on the embedded
-    engine (federated questions join endpoints explicitly; see kg.wikidata)."""
+    engine (federated questions join endpoints explicitly; see kg.federated)."""
     analysis = analyse(text)
     if not analysis.form:
         raise KgError("the SPARQL text is empty: no query to run")
@@ -242,20 +242,27 @@ def require_query(text: str, embedded: bool) -> Analysis:
     return analysis
 
 
-def bind_values(text: str, analysis: Analysis, bindings: dict[str, str]) -> str:
-    """`text` with one VALUES block binding each parameter, placed first in the top-level WHERE group.
+def bind_values(text: str, analysis: Analysis, bindings: Mapping[str, str | Sequence[str]]) -> str:
+    """`text` with VALUES blocks binding each parameter, placed first in the top-level WHERE group.
 
     `bindings` maps variable names to terms already in N-Triples syntax (made by pyoxigraph, never pasted
-    from user text). Inside the group, the VALUES joins with everything else before FILTERs apply, which is
-    the meaning users expect of a parameter; where the group is a sub-SELECT, the VALUES wraps it.
+    from user text): one term, or a sequence of terms the variable ranges over (none: no rows). The single
+    terms share one VALUES row; each sequence is its own `VALUES ?x { … }`. Inside the group, the VALUES
+    joins with everything else before FILTERs apply, which is the meaning users expect of a parameter; where
+    the group is a sub-SELECT, the VALUES wraps it.
     """
     if not bindings:
         return text
     if analysis.group_open is None or analysis.group_close is None:
         raise KgError("cannot bind parameters: the query has no WHERE group")
-    names = " ".join(f"?{name}" for name in bindings)
-    values = " ".join(bindings.values())
-    block = f" VALUES ({names}) {{ ({values}) }} "
+    single = {name: term for name, term in bindings.items() if isinstance(term, str)}
+    blocks = []
+    if single:
+        blocks.append(f"VALUES ({' '.join(f'?{name}' for name in single)}) {{ ({' '.join(single.values())}) }}")
+    for name, terms in bindings.items():
+        if not isinstance(terms, str):
+            blocks.append(f"VALUES ?{name} {{ {' '.join(terms)} }}")
+    block = f" {' '.join(blocks)} "
     start, end = analysis.group_open + 1, analysis.group_close
     if analysis.group_is_subselect:
         return f"{text[:start]}{block}{{ {text[start:end]} }}{text[end:]}"

@@ -1,75 +1,47 @@
 """Counts that describe the graph: triples, claims, citations, sources, conflicts, and entities per class.
 
-Counted with SPARQL on the embedded pyoxigraph store, so the numbers are what any query would see.
+Counted by the library queries `stats-*.rq` on any engine (the embedded graph or an endpoint), so the numbers
+are what any query there would see.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-import pyoxigraph as ox
-
+from kg.catalog import library
+from kg.errors import KgError
 from kg.graph import compact
+from kg.query import Engine, Term
 
-PREFIXES = """PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-"""
-
-TOTALS = {
-    "triples": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-    "claims": "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a ckg:Claim }",
-    "footnotes": "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a ckg:Footnote }",
-    "citations": "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a/rdfs:subClassOf* ckg:Citation }",
-    "sources": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ckg:Source }",
-    "entities": "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e a/rdfs:subClassOf* ckg:WorldEntity }",
-    "conflicts": "SELECT (COUNT(*) AS ?n) WHERE { ?a ckg:conflictsWith ?b FILTER (STR(?a) < STR(?b)) }",
-}
-
-PER_CLASS = """SELECT ?class (COUNT(DISTINCT ?e) AS ?n) WHERE {
-  ?e a ?class . ?class rdfs:subClassOf* ckg:WorldEntity .
-} GROUP BY ?class ORDER BY DESC(?n) ?class"""
+Stats = dict[str, Any]
 
 
-BY_SECTION = """SELECT ?section ?label ?order ?page (COUNT(DISTINCT ?claim) AS ?claims)
-  (COUNT(DISTINCT ?subject) AS ?entities) (COUNT(DISTINCT ?citation) AS ?citations)
-  (COUNT(DISTINCT ?note) AS ?footnotes) (COUNT(DISTINCT ?hedged) AS ?hedgedClaims)
-WHERE {
-  ?section a ckg:ReportSection ; rdfs:label ?label ; ckg:sectionOrder ?order .
-  OPTIONAL { ?section ckg:startPage ?page }
-  OPTIONAL {
-    ?claim ckg:section ?section ; ckg:subject ?subject ; prov:wasDerivedFrom ?citation ; ckg:epistemicStatus ?status .
-    OPTIONAL { ?citation ckg:noteNumber ?note }
-    BIND (IF(?status != ckg:Stated, ?claim, ?none) AS ?hedged)
-  }
-} GROUP BY ?section ?label ?order ?page ORDER BY ?order"""
-
-UNCITED_NOTES = """SELECT ?number ?comment WHERE {
-  ?note a ckg:Footnote ; ckg:noteNumber ?number .
-  FILTER NOT EXISTS { ?claim prov:wasDerivedFrom ?note }
-  OPTIONAL { ?note rdfs:comment ?comment }
-} ORDER BY ?number"""
+def _int(term: Term | None) -> int:
+    return int(term.value) if term is not None else 0
 
 
-def by_section(store: ox.Store) -> dict:
+def by_section(engine: Engine) -> Stats:
     """Per report section: claims, entities they are about, citations, footnotes, hedged claims; and the
     footnotes no claim cites (with the reason recorded on the note, if any)."""
+    result = engine.select(library("stats-by-section").sparql)
+    at = {v: i for i, v in enumerate(result.variables)}
     sections = []
-    for row in store.query(PREFIXES + BY_SECTION):
+    for row in result.rows:
+        page = row[at["page"]]
         sections.append({
-            "section": compact(row["section"].value),
-            "title": row["label"].value,
-            "start_page": int(row["page"].value) if row["page"] else None,
-            **{key: int(row[key].value) for key in ("claims", "entities", "citations", "footnotes", "hedgedClaims")},
+            "section": compact(str(getattr(row[at["section"]], "value", ""))),
+            "title": getattr(row[at["label"]], "value", ""),
+            "start_page": _int(page) if page is not None else None,
+            **{key: _int(row[at[key]]) for key in ("claims", "entities", "citations", "footnotes", "hedgedClaims")},
         })
-    uncited = [
-        {"note": int(row["number"].value), "reason": row["comment"].value if row["comment"] else ""}
-        for row in store.query(PREFIXES + UNCITED_NOTES)
-    ]
+    notes = engine.select(library("uncited-footnotes").sparql)
+    uncited = [{"note": _int(number), "reason": comment.value if comment is not None else ""}
+               for number, comment in notes.rows]
     return {"sections": sections, "uncited_footnotes": uncited}
 
 
-def by_section_table(data: dict) -> str:
+def by_section_table(data: Stats) -> str:
     head = f"{'section':<52}{'claims':>7}{'entities':>9}{'citations':>10}{'notes':>6}{'hedged':>7}"
     lines = [head, "-" * len(head)]
     for s in data["sections"]:
@@ -80,26 +52,28 @@ def by_section_table(data: dict) -> str:
     return "\n".join(lines)
 
 
-def _count(store: ox.Store, query: str) -> int:
-    for row in store.query(PREFIXES + query):
-        return int(row["n"].value)
-    return 0
+def totals(engine: Engine) -> Stats:
+    """The graph's totals, in `stats-totals.rq`'s column order; an answer that is not one row is an error
+    (never counted as zeros)."""
+    result = engine.select(library("stats-totals").sparql)
+    if len(result.rows) != 1:
+        raise KgError(f"{engine.describe()} answered the totals with {len(result.rows)} rows, not one")
+    return {name: _int(term) for name, term in zip(result.variables, result.rows[0], strict=True)}
 
 
-def compute(store: ox.Store) -> dict:
+def compute(engine: Engine) -> Stats:
     """The statistics as a plain dict (the JSON output of `kg stats`)."""
-    stats: dict = {name: _count(store, query) for name, query in TOTALS.items()}
-    stats["entities_per_class"] = {
-        compact(row["class"].value): int(row["n"].value) for row in store.query(PREFIXES + PER_CLASS)
-    }
+    stats = totals(engine)
+    per_class = engine.select(library("stats-per-class").sparql)
+    stats["entities_per_class"] = {compact(str(getattr(cls, "value", ""))): _int(n) for cls, n in per_class.rows}
     return stats
 
 
-def to_json(stats: dict) -> str:
+def to_json(stats: Stats) -> str:
     return json.dumps(stats, indent=2)
 
 
-def to_table(stats: dict) -> str:
+def to_table(stats: Stats) -> str:
     width = max(len(k) for k in [*stats, *stats["entities_per_class"]]) + 2
     lines = [f"{name:<{width}}{value:>8}" for name, value in stats.items() if name != "entities_per_class"]
     lines.append("")
