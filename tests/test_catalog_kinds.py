@@ -208,3 +208,57 @@ def test_the_example_of_adding_a_question_runs(tmp_path: Path, runner) -> None: 
     uzbekistan = runner.invoke(main, ["--data", str(graph), "query", "groups-active-in", "-p",
                                       "country=place:uzbekistan", "--format", "csv"])
     assert uzbekistan.exit_code == 0, uzbekistan.output
+
+
+# --- Found by trying the catalog as a new user -----------------------------------------------------------
+
+PARAM = "#+ params:\n#+   - name: section\n#+     type: iri\n#+     description: A section.\n"
+
+
+def test_a_name_in_two_folders_is_refused_by_the_lookup_too(tmp_path: Path) -> None:
+    write(tmp_path / "twice.rq", HEADER + "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s\n")
+    head = "#+ title: t\n#+ question: q?\n#+ description: d\n#+ tags: [x]\n#+ join: s\n"
+    write(tmp_path / "federated" / "twice.rq", head + "#@ local\nSELECT ?s WHERE { ?s ?p ?o }\n#@ remote\n"
+          "SELECT ?s WHERE { ?s ?p ?o }\n")
+    for kind in ("question", "federated"):
+        with pytest.raises(KgError, match="'twice' is defined twice"):
+            find(tmp_path, "twice", kind)
+    with pytest.raises(KgError, match="'twice' is defined twice"):
+        load_catalog(tmp_path)
+
+
+def test_a_question_with_a_severity_needs_a_default_for_every_parameter(tmp_path: Path) -> None:
+    path = write(tmp_path / "needs-one.rq", HEADER + "#+ severity: info\n" + PARAM +
+                 "SELECT ?c WHERE { ?c <http://ex/section> ?section } ORDER BY ?c\n")
+    with pytest.raises(KgError, match="every parameter needs a default"):
+        load_query(path)
+
+
+def test_a_check_that_is_a_question_with_a_parameter_answers_as_the_question(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
+    """`kg audit --check NAME` binds the parameters' defaults, as `kg query NAME` does: one answer."""
+    import json
+    import shutil
+
+    from kg.cli import main
+
+    graph = tmp_path / "graph"
+    for part in ("ontology", "data", "queries"):
+        shutil.copytree(ROOT / part, graph / part)
+    write(graph / "queries" / "claims-in-section.rq", HEADER + "#+ severity: info\n" + PARAM +
+          "#+     default: sec:politicization\n"
+          "PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>\n"
+          "SELECT ?claim WHERE { ?claim ckg:section ?section } ORDER BY ?claim\n")
+    asked = runner.invoke(main, ["--data", str(graph), "query", "claims-in-section", "--format", "json"])
+    audited = runner.invoke(main, ["--data", str(graph), "audit", "--check", "claims-in-section", "--format", "json"])
+    assert asked.exit_code == 0 and audited.exit_code == 0, asked.output + audited.output
+    rows = [b["claim"]["value"] for b in json.loads(asked.stdout)["results"]["bindings"]]
+    findings = [f["claim"] for f in json.loads(audited.stdout)["checks"][0]["findings"]]
+    assert findings == rows and 0 < len(rows) < 693  # one section's claims, not every claim of the graph
+
+
+def test_a_name_outside_the_rule_is_said_to_be_one(tmp_path: Path) -> None:
+    write(tmp_path / "My_Query.rq", HEADER + "SELECT ?s WHERE { ?s ?p ?o }\n")
+    with pytest.raises(NotFound) as caught:
+        find(tmp_path, "My_Query")
+    assert "did you mean My_Query" not in str(caught.value)
+    assert str(caught.value).endswith("names are lower-case words joined by hyphens")

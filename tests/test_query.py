@@ -264,3 +264,12 @@ def test_every_read_command_goes_to_the_endpoint_it_is_given(runner, command: li
     result = runner.invoke(main, [*command, "--endpoint", f"http://127.0.0.1:{free_port()}/query", "--timeout", "2"])
     assert result.exit_code == 2, result.output
     assert result.stdout == "" and result.stderr.startswith("kg: ") and result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.parametrize("command", [["why", "caf\udce9"], ["sparql", "SELECT ?x WHERE { ?x ?p \"\udcff\" }"]],
+                         ids=["why", "sparql"])
+def test_text_that_is_not_utf8_is_one_clear_error(runner, command: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """A command-line argument with bytes that are not UTF-8 (Python's surrogate escapes) is bad input."""
+    result = runner.invoke(main, command)
+    assert result.exit_code == 2
+    assert "not valid UTF-8 text" in result.output and "internal error" not in result.output, result.output

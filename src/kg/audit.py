@@ -47,12 +47,12 @@ Check = StoredQuery  # an audit check is a stored query with a severity (kg.cata
 def checks_for(layout: Layout) -> list[Check]:
     """The graph's audit checks (its questions with a severity and its check-only files); a graph folder whose
     queries hold no check uses the bundled checks."""
-    checks = load_catalog(layout.queries_dir, ("question", "check")).checks if layout.queries_dir.is_dir() else []
+    checks = load_catalog(layout.queries_dir).checks if layout.queries_dir.is_dir() else []
     if checks:
         return checks
     from kg.layout import resolve
 
-    return load_catalog(resolve().queries_dir, ("question", "check")).checks
+    return load_catalog(resolve().queries_dir).checks
 
 
 def select_checks(checks: list[Check], names: list[str]) -> list[Check]:
@@ -128,9 +128,13 @@ class AuditReport:
 
 
 def run_check(engine: Engine, check: Check) -> CheckResult:
+    """The findings of `check`; a check that is also a question with parameters runs with their defaults, so
+    that `kg audit` and `kg query` give the same answer."""
+    from kg.params import bind
+
     started = time.perf_counter()
     try:
-        result = engine.select(check.sparql)
+        result = engine.select(check.sparql, bind(check, {}))
     except KgError as err:
         raise KgError(f"audit check '{check.name}': {err}") from None
     return CheckResult(check, result, time.perf_counter() - started)
@@ -256,7 +260,9 @@ def _status(result: CheckResult) -> str:
 def summary_lines(report: AuditReport) -> list[str]:
     summary = report.summary()
     verdict = "PASSED" if report.passed else "FAILED"
-    lines = [f"kg audit: {summary['checks']} checks on {summary['claims']} claims, {summary['findings']} findings — "
+    checks = len(report.results)
+    lines = [f"kg audit: {checks} check{'s' if checks != 1 else ''} on {summary['claims']} claims, "
+             f"{summary['findings']} findings — "
              f"{verdict} (--fail-on {report.fail_on})"]
     if report.source_text is not None:
         st = report.source_text

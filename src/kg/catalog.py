@@ -263,19 +263,25 @@ def load_query(path: Path, kind: str = "question") -> StoredQuery:
     if kind == "federated":
         local, remote, more = _parts(body, header.get("join"))
         problems += more
+    params = header.get("params")
+    if "severity" in header and isinstance(params, list) and any(
+            isinstance(p, dict) and p.get("default") is None for p in params):
+        problems.append("a question with a severity is also an audit check, which runs with the defaults: "
+                        "every parameter needs a default")
     if problems:
         raise KgError(f"{path}: {KINDS[kind].invalid}: {'; '.join(problems)}")
-    params = [
-        Param(p["name"], p["type"], p["description"].strip(), None if p.get("default") is None else str(p["default"]))
-        for p in header.get("params", [])
-    ]
     return StoredQuery(
         name=path.stem, path=path, kind=kind, title=header["title"].strip(),
         description=" ".join(header["description"].split()), tags=list(header.get("tags", [])),
-        sparql=local or body, question=str(header.get("question", "")).strip(), params=params,
+        sparql=local or body, question=str(header.get("question", "")).strip(), params=_typed_params(header),
         severity=header.get("severity"), endpoint_note=" ".join(str(header.get("endpoint_note", "")).split()),
         join=str(header.get("join", "")), endpoint=str(header.get("endpoint", "")), remote=remote,
     )
+
+
+def _typed_params(header: dict[str, Any]) -> list[Param]:
+    return [Param(p["name"], p["type"], p["description"].strip(), None if p.get("default") is None else
+                  str(p["default"])) for p in header.get("params", [])]
 
 
 def _parts(body: str, join: object) -> tuple[str, str, list[str]]:
@@ -335,13 +341,22 @@ def load_catalog(queries_dir: Path, kinds: Iterable[str] = GRAPH_KINDS) -> Catal
 
 
 def find(queries_dir: Path, name: str, kind: str = "question") -> StoredQuery:
-    """The stored `kind` called `name` (reading only that file), or a NotFound error with the closest names."""
+    """The stored `kind` called `name` (reading only that file, and checking that no other folder of the
+    catalog defines the name too), or a NotFound error with the closest names."""
     folder = _kind_folder(queries_dir, kind)
     path = folder / f"{name}.rq"
     if NAME.match(name) and path.is_file():
+        if kind in GRAPH_KINDS:
+            for other in GRAPH_KINDS:
+                twin = _kind_folder(queries_dir, other) / f"{name}.rq"
+                if other != kind and twin.is_file():
+                    raise KgError(f"{twin}: '{name}' is defined twice (also in {path}); each stored query exists once")
         return load_query(path, kind)
-    known = sorted(p.stem for p in folder.glob("*.rq")) if folder.is_dir() else []
-    raise not_found(name, KINDS[kind].noun, known)
+    known = sorted(p.stem for p in folder.glob("*.rq") if p.stem != name) if folder.is_dir() else []
+    error = not_found(name, KINDS[kind].noun, known)
+    if not NAME.match(name):
+        error.args = (f"{error}; names are lower-case words joined by hyphens",)
+    raise error
 
 
 def not_found(name: str, noun: str, known: Iterable[str]) -> NotFound:

@@ -255,14 +255,15 @@ class Explanation:
 def resolve_term(engine: Engine, text: str) -> str:
     """The IRI `text` names: a full IRI (optionally in <>), a CURIE with a known prefix, or an exact
     rdfs:label (case-insensitive). Unknown or ambiguous terms are a KgError (exit 2)."""
-    from kg.graph import PREFIXES, compact
-    from kg.params import ABSOLUTE_IRI, CURIE
+    from kg.graph import compact
+    from kg.params import ABSOLUTE_IRI, expand
 
     raw = text.strip()
-    value = raw[1:-1] if raw.startswith("<") and raw.endswith(">") else raw
-    curie = CURIE.match(value)
-    if curie and curie.group(1) in PREFIXES and not value.startswith(("http:", "https:")):
-        value = PREFIXES[curie.group(1)] + curie.group(2)
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise KgError("the term is not valid UTF-8 text") from None
+    value = expand(raw)
     if ABSOLUTE_IRI.match(value):
         try:
             node = ox.NamedNode(value)

@@ -27,6 +27,22 @@ PATTERNS = {
 }
 
 
+def expand(text: str) -> str:
+    """An IRI as written by people: `<…>` unwrapped, a CURIE with a known prefix expanded (`actor:khimprom`);
+    anything else unchanged.
+
+    >>> expand("actor:khimprom")
+    'https://w3id.org/crossroads-kg/id/actor/khimprom'
+    >>> expand("<http://example.org/x>")
+    'http://example.org/x'
+    """
+    value = text[1:-1] if text.startswith("<") and text.endswith(">") else text
+    curie = CURIE.match(value)
+    if curie and curie.group(1) in PREFIXES and not value.startswith(("http:", "https:")):
+        value = PREFIXES[curie.group(1)] + curie.group(2)
+    return value
+
+
 def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
     """The RDF term for `raw`, or a KgError saying what the parameter expects."""
     try:
@@ -34,10 +50,7 @@ def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
     except UnicodeEncodeError:
         raise KgError(f"parameter '{param.name}': the value is not valid UTF-8 text") from None
     if param.type == "iri":
-        value = raw[1:-1] if raw.startswith("<") and raw.endswith(">") else raw
-        curie = CURIE.match(value)
-        if curie and curie.group(1) in PREFIXES and not value.startswith(("http:", "https:")):
-            value = PREFIXES[curie.group(1)] + curie.group(2)
+        value = expand(raw)
         if not ABSOLUTE_IRI.match(value):
             raise KgError(f"parameter '{param.name}' expects an IRI or a CURIE such as actor:khimprom, got {raw!r}")
         try:

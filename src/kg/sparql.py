@@ -228,6 +228,10 @@ def _unquote(literal: str) -> str:
 def require_query(text: str, embedded: bool) -> Analysis:
     """The analysis of `text`, or a `Refused` error when it is an update, or calls SERVICE on the embedded
     engine (federated questions join endpoints explicitly; see kg.federated)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise KgError("the SPARQL text is not valid UTF-8 text") from None
     analysis = analyse(text)
     if not analysis.form:
         raise KgError("the SPARQL text is empty: no query to run")
