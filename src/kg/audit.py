@@ -47,12 +47,12 @@ Check = StoredQuery  # an audit check is a stored query with a severity (kg.cata
 def checks_for(layout: Layout) -> list[Check]:
     """The graph's audit checks (its questions with a severity and its check-only files); a graph folder whose
     queries hold no check uses the bundled checks."""
-    checks = load_catalog(layout.queries_dir).checks if layout.queries_dir.is_dir() else []
+    checks = load_catalog(layout.queries_dir, ("question", "check")).checks if layout.queries_dir.is_dir() else []
     if checks:
         return checks
     from kg.layout import resolve
 
-    return load_catalog(resolve().queries_dir).checks
+    return load_catalog(resolve().queries_dir, ("question", "check")).checks
 
 
 def select_checks(checks: list[Check], names: list[str]) -> list[Check]:

@@ -326,9 +326,10 @@ class Catalog:
 
 
 def load_catalog(queries_dir: Path, kinds: Iterable[str] = GRAPH_KINDS) -> Catalog:
-    """The stored files of `queries_dir` (questions), `audits/` (checks) and `federated/`, or a KgError when
-    one is invalid or a name is defined twice."""
+    """The stored files of `kinds` in `queries_dir` (questions), `audits/` (checks) and `federated/`, or a KgError
+    when one is invalid or a name is defined twice — in any folder of the catalog, loaded or not."""
     entries: dict[str, StoredQuery] = {}
+    kinds = tuple(kinds)
     for kind in kinds:
         folder = _kind_folder(queries_dir, kind)
         for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
@@ -337,6 +338,13 @@ def load_catalog(queries_dir: Path, kinds: Iterable[str] = GRAPH_KINDS) -> Catal
                 raise KgError(f"{path}: '{stored.name}' is defined twice (also in {entries[stored.name].path}); "
                               "each stored query exists once")
             entries[stored.name] = stored
+    others = [kind for kind in GRAPH_KINDS if kind not in kinds] if set(kinds) <= set(GRAPH_KINDS) else []
+    for kind in others:  # their names only: a listing of questions does not read every check
+        folder = _kind_folder(queries_dir, kind)
+        for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
+            if path.stem in entries:
+                raise KgError(f"{path}: '{path.stem}' is defined twice (also in {entries[path.stem].path}); "
+                              "each stored query exists once")
     return Catalog(queries_dir, tuple(sorted(entries.values(), key=lambda q: (q.kind, q.name))))
 
 

@@ -28,7 +28,7 @@ __all__ = ["batches", "catalog", "endpoint_to_use", "find_question", "listing", 
 
 def catalog(queries_dir: Path) -> list[StoredQuery]:
     """The federated questions of a queries folder (its `federated/`), by name."""
-    return load_catalog(queries_dir).federated
+    return load_catalog(queries_dir, ("federated",)).federated
 
 
 def listing(questions: list[StoredQuery]) -> str:

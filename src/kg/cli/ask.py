@@ -57,7 +57,7 @@ def list_queries(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """List the stored questions with their parameters."""
     from kg.catalog import load_catalog
 
-    catalog = load_catalog(_layout(ctx).queries_dir).questions
+    catalog = load_catalog(_layout(ctx).queries_dir, ("question",)).questions
     if fmt == "json":
         _emit(json.dumps([q.as_dict() for q in catalog], ensure_ascii=False, indent=2) + "\n", output, fmt)
         return
