@@ -525,4 +525,5 @@ def test_a_bad_check_file_through_the_cli_exits_2(runner, tmp_path: Path) -> Non
     result = runner.invoke(main, ["--data", str(graph), "audit"])
     assert result.exit_code == 2, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("kg: ") and "note:" not in line]
-    assert errors == [f"kg: {audits / 'deep.rq'}: header nests too deeply to be read"], result.stderr
+    assert errors == [f"kg: {audits / 'deep.rq'}: header nests too deeply to be read (1000 levels, more than the "
+                      "limit of 32) (raise it with KG_LIMIT_HEADER_DEPTH)"], result.stderr

@@ -80,3 +80,17 @@ def test_the_module_map_names_every_module() -> None:
     named = set(re.findall(r"`kg\.(\w+)`", doc))
     assert modules - {"__init__"} - named == set()
     assert named <= modules
+
+
+DOCTESTED = sorted(p for p in (ROOT / "src" / "kg").rglob("*.py") if ">>> " in p.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", DOCTESTED, ids=lambda p: p.stem)
+def test_the_doctests_hold(path: Path) -> None:
+    """The examples in docstrings are run, so they stay true."""
+    import doctest
+    import importlib
+
+    name = ".".join(path.relative_to(ROOT / "src").with_suffix("").parts)
+    outcome = doctest.testmod(importlib.import_module(name))
+    assert outcome.attempted and not outcome.failed

@@ -39,7 +39,8 @@ from typing import Any
 
 import yaml
 
-from kg.errors import KgError, NotFound
+from kg.errors import KgError, LimitExceeded, NotFound
+from kg.limits import int_limit
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "date", "year", "boolean")
 SEVERITIES = ("error", "warning", "info")
@@ -138,6 +139,10 @@ def parse_header(path: Path, text: str) -> dict[str, Any]:
     lines = [line[2:].removeprefix(" ") for line in text.splitlines() if line.startswith("#+")]
     if not lines:
         raise KgError(f"{path}: no '#+' header (title, description, tags, …)")
+    depth, cap = _nesting("\n".join(lines)), int_limit("header_depth")
+    if depth > cap:  # refused before PyYAML, whose time grows faster than the square of the depth
+        raise LimitExceeded(f"{path}: header nests too deeply to be read ({depth} levels, more than the "
+                            f"limit of {cap})", "header_depth")
     try:
         header = yaml.safe_load("\n".join(lines))
     except yaml.YAMLError as err:
@@ -150,6 +155,23 @@ def parse_header(path: Path, text: str) -> dict[str, Any]:
     if bad:
         raise KgError(f"{path}: header holds text that is not valid Unicode ({bad!r})")
     return header
+
+
+def _nesting(text: str) -> int:
+    """The deepest nesting of flow collections (`[` and `{`) in a YAML text, brackets inside quotes counted too:
+    an upper bound, cheap to take before the parser sees the text.
+
+    >>> _nesting("tags: [a, [b, {c: d}]]")
+    3
+    """
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def _not_unicode(value: object) -> str | None:

@@ -28,8 +28,10 @@ DEFAULTS: dict[str, float] = {
     # one Turtle file of the graph, and a report text given to check quotes against
     "turtle_file_bytes": 256 * 1024 * 1024,
     "source_text_bytes": 64 * 1024 * 1024,
-    # one stored-question or audit-check file
+    # one stored-question or audit-check file, and the nesting of [ ] and { } in its YAML header (PyYAML's
+    # time grows faster than the square of the depth: 2,000 levels took 2 s)
     "stored_file_bytes": 1_000_000,
+    "header_depth": 32,
 }
 
 
