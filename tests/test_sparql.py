@@ -7,6 +7,7 @@ and pyoxigraph's (the texts that pass the gate parse as queries)."""
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
+from kg import sparql
 from kg.catalog import load_catalog
 from kg.errors import KgError, LimitExceeded, Refused
 from kg.sparql import analyse, bind_values, require_query
@@ -166,3 +168,28 @@ def test_fuzz_the_gate_never_lets_an_update_through(text: str) -> None:
 def test_fuzz_any_text_gives_an_analysis_or_a_kg_error(text: str) -> None:
     with contextlib.suppress(KgError):
         analyse(text)
+
+
+def negated_class(positive: str) -> str:
+    """`[^…]`: the complement of the complement of a positive class, as `kg.sparql.NEGATED_CLASSES` holds it
+    (print this to regenerate one after a change to the grammar's classes)."""
+    compiled = re.compile(positive)
+    ranges, start = [], None
+    for code in range(0x110001):
+        outside = code <= 0x10FFFF and compiled.fullmatch(chr(code)) is None
+        if outside and start is None:
+            start = code
+        elif not outside and start is not None:
+            ranges.append((start, code - 1))
+            start = None
+
+    def escape(code: int) -> str:
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+    return "[^" + "".join(escape(a) if a == b else f"{escape(a)}-{escape(b)}" for a, b in ranges) + "]"
+
+
+@pytest.mark.parametrize("name", sorted(sparql.POSITIVE_CLASSES))
+def test_each_negated_class_holds_exactly_the_grammars_characters(name: str) -> None:
+    """The tokenizer's fast `[^…]` classes against the grammar's own (§19.8), over every Unicode code point."""
+    assert sparql.NEGATED_CLASSES[name] == negated_class(sparql.POSITIVE_CLASSES[name])

@@ -98,12 +98,15 @@ def _collect(solutions: ox.QuerySolutions, limit_rows: int | None) -> list[list[
     rows: list[list[Term | None]] = []
     if cap <= 0:
         return rows
-    for solution in solutions:
-        rows.append(list(solution))  # values in `variables` order; 4x cheaper than solution[name] per value
-        if len(rows) >= cap:
-            if limit_rows is not None and cap == limit_rows:
-                break
-            raise LimitExceeded(f"the answer has more than {cap:,} rows, the row limit", "answer_rows")
+    try:
+        for solution in solutions:
+            rows.append(list(solution))  # values in `variables` order; 4x cheaper than solution[name] per value
+            if len(rows) >= cap:
+                if limit_rows is not None and cap == limit_rows:
+                    break
+                raise LimitExceeded(f"the answer has more than {cap:,} rows, the row limit", "answer_rows")
+    finally:  # a traceback must not carry the solutions to another thread (pyoxigraph's are bound to this one)
+        del solutions
     return rows
 
 
@@ -222,6 +225,7 @@ def parse_answer(endpoint: str, media_type: str, body: IO[bytes], limit_rows: in
     if fmt is None:
         raise KgError(f"{redact(endpoint)} did not answer with SPARQL results "
                       f"(it sent {media_type or 'no media type'})")
+    parsed: ox.QuerySolutions | ox.QueryBoolean | None = None
     try:
         parsed = ox.parse_query_results(body, format=RESULT_FORMATS[fmt])
         if isinstance(parsed, ox.QueryBoolean):
@@ -231,6 +235,8 @@ def parse_answer(endpoint: str, media_type: str, body: IO[bytes], limit_rows: in
     except SyntaxError as err:
         message = " ".join(str(err).split())[:200]
         raise KgError(f"{redact(endpoint)} sent a malformed or incomplete answer: {message}") from None
+    finally:  # dropped here, in the thread that read the answer: pyoxigraph's results are bound to it
+        del parsed
 
 
 def run_local(store: ox.Store, sparql: str, bindings: Bindings | None = None,
