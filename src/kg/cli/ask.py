@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kg.cli.base import ENDPOINT, FINDINGS, FORMAT, LIMIT, OUTPUT, TIMEOUT, WHY, _emit, _engine, _layout, main
+from kg.cli.base import ENDPOINT, FINDINGS, OUTPUT, TIMEOUT, _emit, _engine, _layout, answer_options, main
 from kg.errors import KgError
 
 if TYPE_CHECKING:
@@ -97,12 +97,7 @@ def _answer_text(result: Result, fmt: str, engine: Engine, why: bool) -> str:
 @main.command("query")
 @click.argument("name")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter value (repeatable).")
-@FORMAT
-@LIMIT
-@WHY
-@ENDPOINT
-@TIMEOUT
-@OUTPUT
+@answer_options
 @click.pass_context
 def query_command(ctx: click.Context, name: str, params: tuple[str, ...], fmt: str, limit: int | None, why: bool,
                   endpoint: str | None, timeout: float, output: Path | None) -> None:
@@ -120,12 +115,7 @@ def query_command(ctx: click.Context, name: str, params: tuple[str, ...], fmt: s
 @click.argument("query_text", required=False, metavar="QUERY")
 @click.option("-f", "--file", "query_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Read the query from this file ('-' for standard input).")
-@FORMAT
-@LIMIT
-@WHY
-@ENDPOINT
-@TIMEOUT
-@OUTPUT
+@answer_options
 @click.pass_context
 def sparql_command(ctx: click.Context, query_text: str | None, query_file: Path | None, fmt: str, limit: int | None,
                    why: bool, endpoint: str | None, timeout: float, output: Path | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,15 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv
 LIMIT = click.option("--limit", type=click.IntRange(min=0), default=None, help="Return at most N rows.")
 WHY = click.option("--why", is_flag=True,
                    help="Add, for each row, the claims it rests on: quote, section, footnote, source, status, grade.")
+
+
+
+def answer_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options of every command that answers with rows (`query`, `sparql`): format, limit, why, endpoint,
+    timeout and output file."""
+    for option in (OUTPUT, TIMEOUT, ENDPOINT, WHY, LIMIT, FORMAT):
+        command = option(command)
+    return command
 
 
 EXACT_FORMATS = ("csv", "tsv", "json")
