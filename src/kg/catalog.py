@@ -383,17 +383,16 @@ def find(queries_dir: Path, name: str, kind: str = "question") -> StoredQuery:
                     raise KgError(f"{twin}: '{name}' is defined twice (also in {path}); each stored query exists once")
         return load_query(path, kind)
     known = sorted(p.stem for p in folder.glob("*.rq") if p.stem != name) if folder.is_dir() else []
-    error = not_found(name, KINDS[kind].noun, known)
-    if not NAME.match(name):
-        error.args = (f"{error}; names are lower-case words joined by hyphens",)
-    raise error
+    rule = "" if NAME.match(name) else "; names are lower-case words joined by hyphens"
+    raise not_found(name, KINDS[kind].noun, known, rule)
 
 
-def not_found(name: str, noun: str, known: Iterable[str]) -> NotFound:
-    """`no <noun> named 'x'; did you mean …?` (the suggestions are kept on the error for the caller)."""
+def not_found(name: str, noun: str, known: Iterable[str], note: str = "") -> NotFound:
+    """`no <noun> named 'x'; did you mean …?` and `note` (the suggestions are kept on the error for the
+    caller)."""
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return NotFound(f"no {noun} named '{name}'{hint}", noun, close)
+    return NotFound(f"no {noun} named '{name}'{hint}{note}", noun, close)
 
 
 @functools.cache

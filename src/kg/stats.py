@@ -12,32 +12,30 @@ from typing import Any
 from kg.catalog import library
 from kg.errors import KgError
 from kg.graph import compact
-from kg.query import Engine, Term
+from kg.query import Engine, Row, bound, records
 
 Stats = dict[str, Any]
 
 
-def _int(term: Term | None) -> int:
-    return int(term.value) if term is not None else 0
+def _count(row: Row, name: str) -> int:
+    """A count the query always binds: an answer without it (an endpoint may send one) is an error, never 0."""
+    return int(bound(row, name).value)
 
 
 def by_section(engine: Engine) -> Stats:
     """Per report section: claims, entities they are about, citations, footnotes, hedged claims; and the
     footnotes no claim cites (with the reason recorded on the note, if any)."""
-    result = engine.select(library("stats-by-section").sparql)
-    at = {v: i for i, v in enumerate(result.variables)}
     sections = []
-    for row in result.rows:
-        page = row[at["page"]]
+    for row in records(engine.select(library("stats-by-section").sparql)):
+        page = row["page"]
         sections.append({
-            "section": compact(str(getattr(row[at["section"]], "value", ""))),
-            "title": getattr(row[at["label"]], "value", ""),
-            "start_page": _int(page) if page is not None else None,
-            **{key: _int(row[at[key]]) for key in ("claims", "entities", "citations", "footnotes", "hedgedClaims")},
+            "section": compact(bound(row, "section").value),
+            "title": bound(row, "label").value,
+            "start_page": int(page.value) if page is not None else None,
+            **{key: _count(row, key) for key in ("claims", "entities", "citations", "footnotes", "hedgedClaims")},
         })
-    notes = engine.select(library("uncited-footnotes").sparql)
-    uncited = [{"note": _int(number), "reason": comment.value if comment is not None else ""}
-               for number, comment in notes.rows]
+    uncited = [{"note": _count(row, "number"), "reason": row["comment"].value if row["comment"] is not None else ""}
+               for row in records(engine.select(library("uncited-footnotes").sparql))]
     return {"sections": sections, "uncited_footnotes": uncited}
 
 
@@ -58,14 +56,15 @@ def totals(engine: Engine) -> Stats:
     result = engine.select(library("stats-totals").sparql)
     if len(result.rows) != 1:
         raise KgError(f"{engine.describe()} answered the totals with {len(result.rows)} rows, not one")
-    return {name: _int(term) for name, term in zip(result.variables, result.rows[0], strict=True)}
+    row = records(result)[0]
+    return {name: _count(row, name) for name in result.variables}
 
 
 def compute(engine: Engine) -> Stats:
     """The statistics as a plain dict (the JSON output of `kg stats`)."""
     stats = totals(engine)
-    per_class = engine.select(library("stats-per-class").sparql)
-    stats["entities_per_class"] = {compact(str(getattr(cls, "value", ""))): _int(n) for cls, n in per_class.rows}
+    per_class = records(engine.select(library("stats-per-class").sparql))
+    stats["entities_per_class"] = {compact(bound(row, "class").value): _count(row, "n") for row in per_class}
     return stats
 
 
