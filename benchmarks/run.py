@@ -30,7 +30,7 @@ from generate import generate
 from kg.catalog import load_catalog
 from kg.graph import iter_triples
 from kg.layout import resolve
-from kg.params import bind
+from kg.params import bind, examples
 from kg.query import run_local, with_values
 
 
@@ -137,7 +137,7 @@ def main() -> None:
                 graph.parse(path, format="nt")
                 result["load_rdflib"] = time.perf_counter() - started
             for q in catalog:
-                bindings = bind(q, {})
+                bindings = bind(q, examples(q))
                 ox_time = median_time(lambda q=q, b=bindings, s=store: run_local(s, q.sparql, b), args.runs)
                 rd_time = None
                 if graph is not None:

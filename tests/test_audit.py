@@ -252,7 +252,8 @@ def test_unknown_check_exits_2(runner) -> None:  # type: ignore[no-untyped-def]
 def test_list_names_every_check(runner) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(main, ["audit", "--list"])
     assert result.exit_code == 0
-    assert {line.split()[0] for line in result.output.splitlines()} == {*CHECKS, FIXITY}
+    # one entry per check; a title too long for the terminal goes on, indented, on the lines below
+    assert {line.split()[0] for line in result.output.splitlines() if not line.startswith(" ")} == {*CHECKS, FIXITY}
 
 
 def test_html_report_is_one_self_contained_page(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -278,6 +279,104 @@ def test_markdown_and_text_reports(runner) -> None:  # type: ignore[no-untyped-d
     text = runner.invoke(main, ["audit", "--check", "conflicting-claims", "--check", "unresolved-ibid"]).output
     assert "conflicting-claims" in text and "unresolved-ibid" in text and "clean" in text
     assert "claim:cad-seizure-2023-03-heroin-100kg" in text
+
+
+# --- The text report: a summary, then the findings of errors and warnings (all with --all) --------------
+
+def _check(name: str, severity: str, title: str, description: str):  # type: ignore[no-untyped-def]
+    from kg.audit import Check
+
+    return Check(name=name, path=None, kind="check", title=title, description=description, tags=["x"],
+                 severity=severity)
+
+
+def hand_made_report():  # type: ignore[no-untyped-def]
+    """A clean error check, a warning with one finding, an info check with two."""
+    from kg.audit import AuditReport, CheckResult
+    from kg.query import Result
+
+    conflict = [ox.Literal("value"), ox.Literal("In March 2023, a Tajik national was arrested in connection with a "
+                                                "seizure of 100 kilograms of heroin"),
+                ox.NamedNode(CLAIM + "cad-seizure-2023-03-heroin-100kg")]
+    return AuditReport([
+        CheckResult(_check("claims-without-quote", "error", "Claims without a quote",
+                           "Claims with no verbatim quote."), Result(["claim"], [])),
+        CheckResult(_check("conflicting-claims", "warning", "Claims that contradict each other",
+                           "Where the report disagrees with itself; both versions are kept side by side."),
+                    Result(["kind", "quote", "claim"], [conflict])),
+        CheckResult(_check("hedged-claims", "info", "Hedged claims", "Claims the report hedges."),
+                    Result(["claim"], [[ox.NamedNode(CLAIM + "a")], [ox.NamedNode(CLAIM + "b")]])),
+    ], claims=693)
+
+
+SUMMARY_AT_60 = [
+    "kg audit: 3 checks on 693 claims, 3 findings — PASSED",
+    "  (--fail-on error)",
+    "",
+    "  ERROR    claims-without-quote  clean",
+    "  WARNING  conflicting-claims    1 finding",
+    "  INFO     hedged-claims         2 findings",
+    "",
+]
+WARNING_AT_60 = [
+    "== WARNING conflicting-claims: Claims that contradict each",
+    "   other (1 finding)",
+    "Where the report disagrees with itself; both versions are",
+    "kept side by side.",
+    "  1. kind: value",
+    "     quote: “In March 2023, a Tajik national was arrested in",
+    "       connection with a seizure of 100 kilograms of heroin”",
+    "     claim: claim:cad-seizure-2023-03-heroin-100kg",
+]
+
+
+def test_text_report_shows_the_summary_and_the_findings_of_errors_and_warnings() -> None:
+    """At 60 columns: the verdict, a line per check, what is not shown (and the CLI's note on how to see it),
+    then only the warning with its finding: the clean error and the info check are left out."""
+    from kg.audit import to_text
+
+    assert to_text(hand_made_report(), 60, hidden_note=" (--all shows them)").splitlines() == [
+        *SUMMARY_AT_60,
+        "Not shown: the 2 findings of hedged-claims. (--all shows",
+        "them)",
+        "",
+        *WARNING_AT_60,
+    ]
+
+
+def test_text_report_with_everything_shows_every_check() -> None:
+    from kg.audit import to_text
+
+    assert to_text(hand_made_report(), 60, everything=True).splitlines() == [
+        *SUMMARY_AT_60,
+        "== ERROR claims-without-quote: Claims without a quote",
+        "   (clean)",
+        "Claims with no verbatim quote.",
+        "",
+        *WARNING_AT_60,
+        "",
+        "== INFO hedged-claims: Hedged claims (2 findings)",
+        "Claims the report hedges.",
+        "  1. claim: claim:a",
+        "  2. claim: claim:b",
+    ]
+
+
+def test_plain_audit_leaves_info_findings_to_all(runner) -> None:  # type: ignore[no-untyped-def]
+    """`kg audit` shows the findings of error and warning checks; `--all` adds the info checks' and the
+    descriptions of clean checks. JSON, Markdown and HTML always hold everything."""
+    args = ["audit", "--check", "hedged-claims", "--check", "conflicting-claims", "--check", "unresolved-ibid"]
+    plain = runner.invoke(main, args, env={"COLUMNS": "80"})
+    everything = runner.invoke(main, [*args, "--all"], env={"COLUMNS": "80"})
+    assert plain.exit_code == everything.exit_code == 0, plain.output
+    assert "== WARNING conflicting-claims" in plain.stdout
+    assert "== INFO hedged-claims" not in plain.stdout and "== ERROR unresolved-ibid" not in plain.stdout
+    assert re.search(r"^Not shown: the \d+ findings of hedged-claims\. \(--all shows them\)$", plain.stdout, re.M)
+    assert "== INFO hedged-claims" in everything.stdout and "== ERROR unresolved-ibid" in everything.stdout
+    assert "Not shown" not in everything.stdout
+    assert len(plain.stdout.splitlines()) < len(everything.stdout.splitlines())
+    hedged = json.loads(runner.invoke(main, [*args, "--format", "json"]).stdout)["checks"]
+    assert any(c["name"] == "hedged-claims" and c["findings"] for c in hedged)
 
 
 def test_quote_fixity_on_the_report(runner, report_text: str) -> None:  # type: ignore[no-untyped-def]
@@ -320,7 +419,7 @@ def test_quote_fixity_bad_input_exits_2(runner, args: list[str], message: str) -
 def test_why_a_seizure_shows_its_quote_and_source(runner) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(main, ["why", "event:seizure-2023-03-heroin-100kg"])
     assert result.exit_code == 0, result.output
-    out = result.output
+    out = " ".join(result.output.split())  # the tree is wrapped to the terminal (tests/test_evidence.py)
     assert "“In March 2023, a Tajik national was arrested in connection with a seizure of 100 kilograms" in out
     assert "Central Asian drug trafficking dynamics" in out
     assert "cites Note 15" in out
@@ -334,8 +433,9 @@ def test_why_by_label_iri_and_json(runner) -> None:  # type: ignore[no-untyped-d
     by_label = runner.invoke(main, ["why", "khimprom", "--format", "json"])
     by_iri = runner.invoke(main, ["why", "<https://w3id.org/crossroads-kg/id/actor/khimprom>", "--format", "json"])
     assert by_label.exit_code == by_iri.exit_code == 0
-    assert by_label.output == by_iri.output
-    data = json.loads(by_label.output)
+    assert by_label.stdout == by_iri.stdout
+    assert by_label.stderr == "kg: note: 'khimprom' is actor:khimprom (Khimprom)\n" and by_iri.stderr == ""
+    data = json.loads(by_label.stdout)
     assert data["term"] == "https://w3id.org/crossroads-kg/id/actor/khimprom" and data["label"] == "Khimprom"
     assert data["claims"] and all(c["quote"] and c["citations"] for c in data["claims"])
     for claim in data["claims"]:
@@ -352,10 +452,13 @@ def test_why_a_claim_and_a_footnote(runner) -> None:  # type: ignore[no-untyped-
     assert CLAIM + "cad-seizure-2023-03-heroin-100kg" in {c["claim"] for c in note["claims"]}
 
 
+SEARCH_HINT = "; `kg search TEXT` finds terms by name\n"  # (no term is near enough to suggest)
+
+
 @pytest.mark.parametrize(("term", "message"), [
-    ("no-such-thing", "kg: no entity, fact or claim matches 'no-such-thing'\n"),
-    ("actor:no-such-actor", "kg: no entity, fact or claim matches 'actor:no-such-actor'\n"),
-    ("https://example.org/nothing", "kg: no entity, fact or claim matches 'https://example.org/nothing'\n"),
+    ("no-such-thing", "kg: no entity, fact or claim matches 'no-such-thing'" + SEARCH_HINT),
+    ("actor:no-such-actor", "kg: no entity, fact or claim matches 'actor:no-such-actor'" + SEARCH_HINT),
+    ("https://example.org/nothing", "kg: no entity, fact or claim matches 'https://example.org/nothing'" + SEARCH_HINT),
 ])
 def test_why_unknown_term_exits_2(runner, term: str, message: str) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(main, ["why", term])
@@ -376,7 +479,7 @@ def test_why_ambiguous_label_lists_candidates(runner, tmp_path, layout) -> None:
     )
     result = runner.invoke(main, ["--data", str(root), "why", "twin"])
     assert result.exit_code == 2
-    assert "is the label of 2 things" in result.output
+    assert "is the name of 2 things" in result.output
     assert "actor:twin-a" in result.output and "actor:twin-b" in result.output
 
 

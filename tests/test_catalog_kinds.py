@@ -187,7 +187,8 @@ def test_a_binding_is_a_term_or_a_sequence_of_terms(tiny: LocalEngine, bindings:
 
 
 def test_the_example_of_adding_a_question_runs(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
-    """docs/adding-a-question.md's example, saved in a graph folder's queries/, answers with its default."""
+    """docs/adding-a-question.md's example, saved in a graph folder's queries/, answers for a country given by
+    name or CURIE, and refuses to run without one (what a question is about has no default)."""
     import shutil
 
     from kg.cli import main
@@ -199,12 +200,16 @@ def test_the_example_of_adding_a_question_runs(tmp_path: Path, runner) -> None: 
     for part in ("ontology", "data"):
         shutil.copytree(ROOT / part, graph / part)
     write(graph / "queries" / "groups-active-in.rq", example.group(1))
-    result = runner.invoke(main, ["--data", str(graph), "query", "groups-active-in", "--format", "json"])
+    missing = runner.invoke(main, ["--data", str(graph), "query", "groups-active-in", "--format", "json"])
+    assert missing.exit_code == 2 and "needs the parameter country" in missing.stderr, missing.output
+    result = runner.invoke(main, ["--data", str(graph), "query", "groups-active-in", "-p", "country=Kazakhstan",
+                                  "--format", "json"])
     assert result.exit_code == 0, result.output
+    assert result.stderr == "kg: note: country='Kazakhstan' is place:kazakhstan (Kazakhstan)\n"
     import json
 
     labels = {b["groupLabel"]["value"] for b in json.loads(result.stdout)["results"]["bindings"]}
-    assert "Netherlands-based drug trafficking group" in labels  # active in Kazakhstan, the default
+    assert "Netherlands-based drug trafficking group" in labels  # active in Kazakhstan
     uzbekistan = runner.invoke(main, ["--data", str(graph), "query", "groups-active-in", "-p",
                                       "country=place:uzbekistan", "--format", "csv"])
     assert uzbekistan.exit_code == 0, uzbekistan.output

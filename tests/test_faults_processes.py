@@ -52,6 +52,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import inotify
 from tests.conftest import copy_layout, once_per_run
 
 KG = Path(sys.executable).parent / "kg"
@@ -163,21 +164,41 @@ def kill_after(args: list[str], env: dict[str, str], delay: float, watch: tuple[
     file appears in one of the `watch` folders, or (AT_CHANGE) the moment `output` changes (inode, size or
     mtime); returns 'killed', 'killed mid-write', 'killed at the change' or 'done' (it had ended first)."""
     before = _stat(output)
-    with started(args, env) as proc:
-        if delay in (AT_WRITE, AT_CHANGE):
-            deadline = time.monotonic() + 120
-            while proc.poll() is None and time.monotonic() < deadline:
-                if temps(*watch) if delay == AT_WRITE else _stat(output) != before:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=30)
-                    return "killed mid-write" if delay == AT_WRITE else "killed at the change"
-            return "done" if proc.poll() is not None else "timeout"
-        time.sleep(delay)
-        running = proc.poll() is None
-        if running:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+    folders = (*watch, *((output.parent,) if output is not None else ()))
+    events = inotify.watch(folders) if delay in (AT_WRITE, AT_CHANGE) else None
+    try:
+        with started(args, env) as proc:
+            if delay in (AT_WRITE, AT_CHANGE):
+                return _kill_at_event(proc, delay, events, watch, output, before)
+            time.sleep(delay)
+            running = proc.poll() is None
+            if running:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    finally:
+        if events is not None:
+            events.close()
     return "killed" if running else "done"
+
+
+def _kill_at_event(proc: subprocess.Popen, delay: float, events: inotify.Watch | None, watch: tuple[Path, ...],
+                   output: Path | None, before: tuple[int, int, int] | None) -> str:
+    """SIGKILL `proc` the moment a `*.tmp` file appears in `watch` (AT_WRITE) or `output` changes (AT_CHANGE):
+    woken by inotify where it exists (the kernel names the file, so a temp file living a millisecond is seen),
+    else by polling without sleep."""
+    def happened(paths: list[Path]) -> bool:
+        if delay == AT_WRITE:
+            return any(p.name.endswith(".tmp") and p.parent in watch for p in paths) or bool(temps(*watch))
+        return _stat(output) != before
+
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        paths = list(events.events(0.05)) if events is not None else []
+        if (paths or events is None) and happened(paths):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            return "killed mid-write" if delay == AT_WRITE else "killed at the change"
+    return "done" if proc.poll() is not None else "timeout"
 
 
 def shown_delay(delay: float) -> str:

@@ -1,5 +1,10 @@
-"""The fault battery of the commands that talk to a remote SPARQL endpoint: the real `kg` process against real
-misbehaving servers on loopback (tests/faultservers.py) and a real Oxigraph server (tests/servers.py); no mocks.
+"""The fault battery of the commands that talk to a remote SPARQL endpoint: the real `kg` command line against
+real misbehaving servers on loopback (tests/faultservers.py) and a real Oxigraph server (tests/servers.py); no mocks.
+
+The command line runs in the test process (`kg.cli.base.invoke`, what the console script runs, without the
+watchdog; a process per case cost ~0.3 s of CPU, two thirds of this battery), with its own standard streams and
+environment. What only a process can show — that a request stuck in its worker thread does not keep `kg` from
+exiting on time — is checked on the real `kg` process for every time fault (`test_the_kg_process_ends_on_time`).
 
 Every failure must be: exit code exactly 2, exactly one line on stderr starting `kg: `, no `Traceback`, no
 `internal error`, nothing on stdout (no partial answer), and within the request's `--timeout` + 3 s.
@@ -93,8 +98,51 @@ def clean_env(cache: Path, extra: dict[str, str] | None = None) -> dict[str, str
 
 @pytest.fixture(scope="module")
 def kg(tmp_path_factory: pytest.TempPathFactory) -> Kg:
-    """`kg(*args, env=…, input=…, guard=…)`: run the real `kg` process; `guard` seconds kill it."""
+    """`kg(*args, env=…, input=…, guard=…)`: the `kg` command line in this process, with standard streams and
+    an environment of its own (that of `clean_env`); a run still going after `guard` seconds fails the test."""
+    import threading
+    import traceback
+
+    from click.testing import CliRunner
+
+    from kg.cli.base import invoke
+
     cache = tmp_path_factory.mktemp("kg-cache")
+    unset = {k: None for k in os.environ if k.lower().endswith("_proxy") or k.startswith("KG_")}
+
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None, guard: float = 60.0) -> Run:
+        environment: dict[str, str | None] = {**unset, **clean_env(cache, env)}
+        codes: list[int] = []
+        streams: list[bytes] = []
+
+        def call() -> None:
+            with CliRunner().isolation(input=input, env=environment) as (stdout, stderr, _):
+                try:
+                    codes.append(invoke(list(args)))
+                except BaseException:  # what would have been a traceback: the contract's checks see it
+                    codes.append(99)
+                    sys.stderr.write(traceback.format_exc())
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    streams.extend((stdout.getvalue(), stderr.getvalue()))
+
+        start = time.monotonic()
+        worker = threading.Thread(target=call, name="kg-in-process", daemon=True)
+        worker.start()
+        worker.join(guard)
+        if worker.is_alive():
+            pytest.fail(f"kg {' '.join(args)} still running after {guard:g} s")
+        out, err = (stream.decode("utf-8", "replace") for stream in streams)
+        return Run(tuple(args), codes[0], out, err, time.monotonic() - start)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def kg_process(tmp_path_factory: pytest.TempPathFactory) -> Kg:
+    """`kg_process(*args, env=…, input=…, guard=…)`: run the real `kg` process; `guard` seconds kill it."""
+    cache = tmp_path_factory.mktemp("kg-process-cache")
 
     def run(*args: str, env: dict[str, str] | None = None, input: str | None = None, guard: float = 60.0) -> Run:
         start = time.monotonic()
@@ -239,6 +287,20 @@ def test_a_misbehaving_endpoint_is_one_line_and_exit_2(kg: Kg, fault: Fault, kin
                 f"the message should name the time limit of {fault.timeout:g} s\n{run}"
         if fault.check is not None:
             fault.check(served)
+
+
+TIME_FAULTS = [f for f in FAULTS if f.time_limit]
+
+
+@pytest.mark.parametrize(("fault", "kind"), [pytest.param(f, kind, id=f"{f.id}-{kind}") for f in TIME_FAULTS
+                                             for kind in ("sparql", "load")])
+def test_the_kg_process_ends_on_time(kg_process: Kg, fault: Fault, kind: str) -> None:
+    """The real process, for the faults that leave a request hanging in its worker thread: the thread must not
+    keep `kg` from exiting with its one line within the budget."""
+    with fault.server() as served:
+        run = kg_process(*command(kind, served, fault.timeout), guard=fault.timeout + 30)
+        message = assert_fails(run, within=fault.timeout + SLACK)
+        assert "time limit" in message.lower() and mentions_seconds(message, fault.timeout), str(run)
 
 
 # ---- retries --------------------------------------------------------------------------------------------------

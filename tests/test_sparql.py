@@ -193,3 +193,93 @@ def negated_class(positive: str) -> str:
 def test_each_negated_class_holds_exactly_the_grammars_characters(name: str) -> None:
     """The tokenizer's fast `[^…]` classes against the grammar's own (§19.8), over every Unicode code point."""
     assert sparql.NEGATED_CLASSES[name] == negated_class(sparql.POSITIVE_CLASSES[name])
+
+
+# --- Prefixes: predeclared for ad-hoc queries, declared by stored ones -----------------------------------------
+
+PREDECLARED = {"rdfs": "http://www.w3.org/2000/01/rdf-schema#", "ckg": "https://w3id.org/crossroads-kg/ontology#",
+               "skos": "http://www.w3.org/2004/02/skos/core#"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("SELECT * { ?s rdfs:label ?l }", "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"),
+    ("SELECT * { ?s ckg:x ?o ; rdfs:label ?l }",  # in the order of the predeclared prefixes
+     "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX ckg: <https://w3id.org/crossroads-kg/ontology#>\n"),
+    ("PREFIX rdfs: <urn:mine#> SELECT * { ?s rdfs:label ?l }", ""),  # the author's declaration wins
+    ("SELECT * { ?s <http://x/p> 'rdfs:label' } # skos:x", ""),  # in a string or a comment: no use
+    ("SELECT * { ?s ?p ?o }", ""),
+])
+def test_the_prologue_declares_only_the_predeclared_prefixes_used_and_not_declared(text: str, expected: str) -> None:
+    prologue = sparql.prologue(text, analyse(text), PREDECLARED)
+    assert prologue == expected
+    parseQuery(prologue + text)  # rdflib reads the result as a query
+
+
+@pytest.mark.parametrize(("text", "declared", "where"), [
+    ("SELECT * { ?s nope:x ?o }", "known prefixes: ckg, rdfs, skos", "line 1, column 15"),
+    ("PREFIX ex: <http://ex/>\nSELECT * {\n ?s ex:p ?o .\n ?o rdfx:label ?l }", "did you mean 'rdfs:'?",
+     "line 4, column 5"),
+])
+def test_an_undeclared_prefix_is_an_error_at_its_first_use(text: str, declared: str, where: str) -> None:
+    with pytest.raises(sparql.SparqlSyntaxError) as caught:
+        sparql.prologue(text, analyse(text), PREDECLARED)
+    assert where in str(caught.value) and declared in str(caught.value)
+
+
+def test_without_predeclared_prefixes_only_the_declared_ones_are_known() -> None:
+    text = "PREFIX ex: <http://ex/> SELECT * { ?s ex:p ?o ; rdfs:label ?l }"
+    with pytest.raises(sparql.SparqlSyntaxError, match="unknown prefix 'rdfs:'; the query declares: ex"):
+        sparql.prologue(text, analyse(text), {})
+
+
+def test_a_word_that_starts_no_query_is_a_syntax_error_not_an_update() -> None:
+    with pytest.raises(sparql.SparqlSyntaxError, match="line 2, column 1: 'SELEC' starts no query"):
+        require_query("# a typo\nSELEC * { ?s ?p ?o }", embedded=True)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(FRAGMENTS | st.sampled_from(["rdfs:label", "ckg:x", "nope:y", "PREFIX rdfs: <urn:r#>", "BASE <urn:b/>",
+                                             "CONSTRUCT { ?s ?p ?o }", "DESCRIBE", "\n\n", "<a>"]),
+                max_size=30).map(" ".join))
+def test_fuzz_a_syntax_error_is_placed_in_the_authors_text(text: str) -> None:
+    """With predeclared prefixes and a parameter bound, a text is answered or refused with a KgError; a syntax
+    error's line and column are inside the author's text."""
+    from kg.graph import PREFIXES
+    from kg.query import LocalEngine
+
+    engine = LocalEngine(ox.Store())
+    try:
+        prepared = engine.prepare(text, {"s": ox.NamedNode("http://ex/a")}, prefixes=PREFIXES)
+        engine.graph(prepared) if prepared.form in ("CONSTRUCT", "DESCRIBE") else engine.rows(prepared)
+    except sparql.SparqlSyntaxError as err:
+        lines = text.split("\n")
+        assert 1 <= err.line <= len(lines), (text, str(err))
+        assert 1 <= err.column <= len(lines[err.line - 1]) + 1, (text, str(err))
+        assert "\\u{" not in str(err) and "\n" not in str(err)
+    except KgError:
+        pass
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "sparql", "ttl"])
+def test_kg_prefixes_lists_every_prefix_in_each_format(runner, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import rdflib
+
+    from kg.cli import main
+    from kg.graph import PREFIXES
+
+    result = runner.invoke(main, ["prefixes", "--format", fmt])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    if fmt == "json":
+        assert json.loads(out) == PREFIXES
+    elif fmt == "sparql":  # a prologue rdflib reads, declaring each prefix
+        parsed = parseQuery(out + "SELECT * WHERE { ?s ?p ?o }")
+        assert {str(d["prefix"]): str(d["iri"]) for d in parsed[0] if "prefix" in d} == PREFIXES
+    elif fmt == "ttl":  # a Turtle document rdflib reads, binding each prefix
+        graph = rdflib.Graph(bind_namespaces="none").parse(data=out, format="turtle")
+        assert {p: str(ns) for p, ns in graph.namespaces() if p in PREFIXES} == PREFIXES
+    else:
+        assert [line.split()[0] for line in out.splitlines()] == [f"{p}:" for p in PREFIXES]
+        assert max(len(line) for line in out.splitlines()) <= 80

@@ -40,6 +40,37 @@ def test_every_shape_has_a_broken_fixture(layout) -> None:  # type: ignore[no-un
     assert missing == []
 
 
+def test_no_shape_writes_to_the_data(layout) -> None:  # type: ignore[no-untyped-def]
+    """kg.validate lets pyshacl work on its data graph in place (no copy); that is right only while no shape
+    holds a SHACL rule (sh:rule), the one thing that adds triples to the data."""
+    graph = rdflib.Graph()
+    for path in layout.shapes_files():
+        graph.parse(path, format="turtle")
+    rules = sorted({str(s) for s in graph.subjects(SH.rule, None)}
+                   | {str(s) for kind in (SH.TripleRule, SH.SPARQLRule) for s in graph.subjects(rdflib.RDF.type, kind)})
+    assert rules == [], f"shapes with SHACL rules: {rules}; validate a copy of the data (inplace=False)"
+
+
+def test_validation_leaves_the_data_graph_as_it_was(layout, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The data graph pyshacl validated in place holds, afterwards, exactly the triples it was given."""
+    import kg.validate
+
+    fixture = SHAPES_FIXTURES / "ActorShape.ttl"
+    seen: list[tuple[rdflib.Graph, set[object]]] = []
+    real = kg.validate.rdflib_graph
+
+    def recording(paths):  # type: ignore[no-untyped-def]
+        graph = real(paths)
+        if fixture in paths:  # the data graph (pyshacl adds a few triples to the shapes graph, copy or not)
+            seen.append((graph, set(graph)))
+        return graph
+
+    monkeypatch.setattr(kg.validate, "rdflib_graph", recording)
+    report = validate_files(layout, data_files=[fixture])
+    assert not report.conforms
+    assert len(seen) == 1 and set(seen[0][0]) == seen[0][1]
+
+
 @pytest.mark.parametrize(
     "fixture", sorted(p.name for p in SHAPES_FIXTURES.glob("*.ttl") if p.name != "clean.ttl")
 )

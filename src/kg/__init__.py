@@ -17,16 +17,24 @@ Files
 Questions and engines
 - `kg.catalog`    the one loader of stored SPARQL: questions, audit checks, federated questions and the
                   library's own queries (`src/kg/queries/*.rq`), one header schema per kind, one name rule
-- `kg.sparql`     the gate: query or update by tokens, SERVICE, nesting, parameter binding, list columns
+- `kg.sparql`     the gate: query or update by tokens, SERVICE, nesting, parameter binding, list columns,
+                  prefixes (declared, or predeclared for ad-hoc queries)
+- `kg.syntax`     SPARQL syntax errors for people: line, column, what was expected, the line with a caret
 - `kg.query`      the Engine every reading command uses: the embedded store or an endpoint, same answers
 - `kg.remote`     the one HTTP client: User-Agent, a wall-clock budget per request, size caps, retries
-- `kg.params`     typed parameters turned into RDF terms
+- `kg.params`     typed parameters turned into RDF terms (an IRI parameter also takes a name)
+- `kg.search_index` the names and quotes of the graph's terms, folded for matching (SQLite FTS5 in memory)
+- `kg.search`     `kg search`: ranked full-text, prefix and nearest-spelling search over the index
+- `kg.search_names` names wherever a term is: an IRI, a CURIE or a name resolved to one term, or an error
 
 Commands' work
 - `kg.stats`      counts of triples, claims, citations, sources and entities (`stats-*.rq`)
-- `kg.evidence`   the evidence behind a term or a row (`kg why`, `--why`); `kg.grades` grades sources
+- `kg.evidence`   the claims behind an entity (one definition, the stored question evidence-for-entity) and
+                  behind a row (`--why`), with quotes, citations and sources; `kg.grades` grades sources
+- `kg.why`        `kg why TERM`: the evidence tree of one term, its claims grouped by the fact each backs
 - `kg.audit`      provenance audits: the catalog's checks and quote fixity; `kg.report_html` renders a page
-- `kg.validate`   SHACL validation with pyshacl, plus ill-typed literals
+- `kg.validate`   SHACL validation with pyshacl, plus ill-typed literals; `kg.shacl_sparql` runs the shapes
+                  whose targets are SPARQL queries on pyoxigraph (pyshacl's findings, ~2× faster)
 - `kg.reason`     OWL 2 DL reasoning with owlready2 + HermiT
 - `kg.load`       putting the graph into a server (Graph Store Protocol), verified
 - `kg.link`       offline links to open datasets (a package: entities, countries, places, substances,
@@ -35,7 +43,10 @@ Commands' work
                   endpoint); `kg.answer_cache` the on-disk answers of those external endpoints
 
 Out
-- `kg.output`     rendering results as tables, CSV, TSV, JSON and Markdown; `printable` for terminals
+- `kg.output`     rendering results as tables, CSV, TSV, JSON and Markdown; `printable` for terminals;
+                  `wrap` and `terminal_width`: text for people fitted to the terminal, no word or IRI cut
+- `kg.graph_answer` the graphs of CONSTRUCT and DESCRIBE: canonical, sorted, as Turtle, N-Triples, JSON-LD
+- `kg.spreadsheet` answers as Excel workbooks (openpyxl): a sheet per result, a sheet of the evidence
 - `kg.files`      atomic writes of output files
 - `kg.docs`       generated Markdown pages (docs/queries.md, docs/coverage.md)
 - `kg.prose`      generated prose from the Jinja2 templates in `src/kg/templates/` (no prose in code)

@@ -16,7 +16,8 @@ exact words, and where they occur more than once, the prefix and suffix around t
 text's SHA-256 so that a reader can tell which text the quotes were checked against.
 
 Rendering: `text` and `md` here, `json` (`{checks: [...], summary: {...}}`) here, `html` in
-`kg.report_html` (one self-contained page).
+`kg.report_html` (one self-contained page). The text is for a terminal: fitted to its width, and showing
+the findings of errors and warnings only unless asked for everything (the other formats hold everything).
 """
 
 from __future__ import annotations
@@ -258,6 +259,8 @@ def _status(result: CheckResult) -> str:
 
 
 def summary_lines(report: AuditReport) -> list[str]:
+    """The verdict, and the source text the quotes were checked against (its path, then its SHA-256 with the
+    count of quotes verified, so that the digest is never cut from its name)."""
     summary = report.summary()
     verdict = "PASSED" if report.passed else "FAILED"
     checks = len(report.results)
@@ -266,26 +269,43 @@ def summary_lines(report: AuditReport) -> list[str]:
              f"{verdict} (--fail-on {report.fail_on})"]
     if report.source_text is not None:
         st = report.source_text
-        lines.append(f"source text: {st.path} (SHA-256 {st.sha256}); {st.verified} of {st.quotes} quotes verified")
+        lines += [f"source text: {st.path}", f"SHA-256 {st.sha256}; {st.verified} of {st.quotes} quotes verified"]
     return lines
 
 
-def to_text(report: AuditReport, width: int = 100) -> str:
-    import textwrap
+SHOWN = ("error", "warning")  # the severities whose findings the text report shows unless asked for everything
 
-    lines = [*summary_lines(report), ""]
+
+def to_text(report: AuditReport, width: int | None = None, everything: bool = False, hidden_note: str = "") -> str:
+    """The report for a terminal, fitted to `width` (default: the terminal's; kg.output.wrap, so no IRI or
+    word is cut): the verdict, one line per check, then each check with findings at a severity in SHOWN, its
+    description and its findings. With `everything`, every check (info ones and clean ones too). What is left
+    out is said in one line, followed by `hidden_note` (the CLI says there how to see it)."""
+    from kg.output import terminal_width, wrap
+
+    width = terminal_width() if width is None else width
+    lines = [line for text in summary_lines(report) for line in wrap(text, width, "  ", "")] + [""]
     name_width = max([len(r.check.name) for r in report.results] + [10])
     for r in report.results:
-        lines.append(f"  {str(r.check.severity).upper():<8} {r.check.name:<{name_width}} {_status(r)}")
-    for r in report.results:
-        lines += ["", f"== {str(r.check.severity).upper()} {r.check.name}: {r.check.title} ({_status(r)})"]
-        lines += textwrap.wrap(r.check.description, width)
+        lines.append(f"  {str(r.check.severity).upper():<8} {r.check.name:<{name_width}}  {_status(r)}")
+    shown = [r for r in report.results if everything or (r.count and r.check.severity in SHOWN)]
+    hidden = [r for r in report.results if r.count and r not in shown]
+    if hidden:
+        count = sum(r.count for r in hidden)
+        names = ", ".join(r.check.name for r in hidden)
+        note = f"Not shown: the {count} finding{'s' if count != 1 else ''} of {names}.{hidden_note}"
+        lines += ["", *wrap(note, width)]
+    for r in shown:
+        lines += ["", *wrap(f"== {str(r.check.severity).upper()} {r.check.name}: {r.check.title} ({_status(r)})",
+                            width, "   ", "")]
+        lines += wrap(r.check.description, width)
         for number, row in enumerate(r.findings.rows, start=1):
             cells = [(v, human(t)) for v, t in zip(r.findings.variables, row, strict=True) if human(t)]
             prefix = f"  {number}. "
             for i, (variable, value) in enumerate(cells):
-                shown = f"“{value}”" if variable.startswith("quote") else value
-                lines.append((prefix if i == 0 else " " * len(prefix)) + f"{variable}: {shown}")
+                shown_value = f"“{value}”" if variable.startswith("quote") else value
+                first = (prefix if i == 0 else " " * len(prefix)) + f"{variable}: "
+                lines += wrap(shown_value, width, " " * (len(prefix) + 2), first)
     return "\n".join(lines) + "\n"
 
 
@@ -316,7 +336,9 @@ def to_markdown(report: AuditReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(report: AuditReport, fmt: str) -> str:
+def render(report: AuditReport, fmt: str, everything: bool = False, hidden_note: str = "") -> str:
+    """`report` in `fmt`; `everything` and `hidden_note` are for the text format (see `to_text`), the others
+    always hold every check."""
     if fmt == "json":
         return to_json(report)
     if fmt == "md":
@@ -325,14 +347,19 @@ def render(report: AuditReport, fmt: str) -> str:
         from kg.report_html import to_html
 
         return to_html(report)
-    return to_text(report)
+    return to_text(report, everything=everything, hidden_note=hidden_note)
 
 
 def list_checks(checks: list[Check], fixity_note: str = "") -> str:
-    """One line per check; the built-in quote-fixity check last, with `fixity_note` (how to run it)."""
+    """One entry per check, its title wrapped to the terminal; the built-in quote-fixity check last, with
+    `fixity_note` (how to run it)."""
+    from kg.output import wrap
+
     width = max([len(c.name) for c in checks] + [len(FIXITY)])
-    lines = [f"{c.name:<{width}}  {c.severity:<8} {c.title}" for c in checks]
-    lines.append(f"{FIXITY:<{width}}  {'error':<8} {FIXITY_CHECK.title}{fixity_note}")
+    entries = [(c.name, c.severity, c.title) for c in checks] + [(FIXITY, "error", FIXITY_CHECK.title + fixity_note)]
+    indent = " " * (width + 11)
+    lines = [line for name, severity, title in entries
+             for line in wrap(title, None, indent, f"{name:<{width}}  {severity:<8} ")]
     return "\n".join(lines) + "\n"
 
 

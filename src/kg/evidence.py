@@ -1,25 +1,40 @@
 """What an answer rests on: the claims behind a set of graph terms, with quote, section, footnote, source,
 epistemic status, the weakest source-reliability grade and the weakest information-credibility grade.
 
-Used by `kg query --why` (the claims behind each answer row) and by `kg why TERM` (the evidence tree of one
-entity, fact, claim, citation or source). A row rests on the claims about the entities it names:
-whole-node claims on any of them, and single-triple claims whose subject and object both appear in the row
-(so 'Khimprom based in Russia' brings the claim for that triple, not every claim about Khimprom).
+Two questions are answered here. *Which claims are behind an entity* (`claims_behind`, used by `kg why` and
+by `kg.why`): the stored question `evidence-for-entity` is the one definition — every claim that backs a fact
+in which the entity takes part, in any role — and it is read from the bundled graph, like the library's own
+queries, so that a graph folder given with `--data` cannot change what `kg why` means. *Which claims are
+behind an answer row* (`kg query --why`): a row that lists its claims (a `claims` column of claim CURIEs, as
+the stored questions give one) rests on exactly those, so that `--why` shows what `n_claims` counts; any
+other row rests on the claims about the terms it names: whole-node claims on any of them, and single-triple
+claims whose subject and object both appear in the row (so 'Khimprom based in Russia' brings the claim for
+that triple, not every claim about Khimprom).
 Grades follow the rules in `kg.grades`.
+
+For programs and spreadsheets (`evidence_rows`, `with_evidence_columns`) each claim is one row, with one
+style per column: `why_claim` holds the claim's CURIE, `why_claim_iri` its full IRI (docs/design.md,
+decision 11).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from kg.catalog import library
-from kg.errors import KgError
-from kg.grades import Credibility, credibility_by_claim, source_reliability, weakest_credibility, weakest_grade
-from kg.graph import CKG
+from kg.grades import Credibility, credibility_by_claim, source_reliability, weakest_grade
 from kg.output import lexical as _value
 from kg.query import Engine, Result, Row, Term, bound, records
+
+if TYPE_CHECKING:
+    from kg.catalog import StoredQuery
+
+DEFINITION = "evidence-for-entity"  # the stored question that says which claims are behind an entity
+LISTED = "claims"  # the column in which a stored question lists the claims behind a row (CURIEs)
 
 
 @dataclass
@@ -70,6 +85,7 @@ class Evidence:
     quote: str
     section: str
     status: str
+    subject: str = ""  # the node the claim is about: the fact it backs is that node, or one triple of it
     citations: list[str] = field(default_factory=list)
     footnotes: list[int] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
@@ -112,8 +128,8 @@ def _collect(engine: Engine, variable: str, iris: set[str]) -> dict[str, tuple[R
                 about += f" — {_value(row['objectLabel']) or _value(row['object'])}"
             found[claim] = (row, Evidence(
                 claim=claim, quote=_value(row["quote"]), section=_value(row["section"]),
-                status=_local(row["status"]), about=about, status_label=_value(row["statusLabel"]),
-                prefix=_value(row["prefix"]), suffix=_value(row["suffix"]),
+                status=_local(row["status"]), subject=_value(row["subject"]), about=about,
+                status_label=_value(row["statusLabel"]), prefix=_value(row["prefix"]), suffix=_value(row["suffix"]),
             ))
         item = found[claim][1]
         if row["citation"] is None:
@@ -201,192 +217,144 @@ def claims_by_iri(engine: Engine, claims: set[str], grades: dict[str, Credibilit
     return items
 
 
-def with_evidence_columns(engine: Engine, result: Result) -> tuple[Result, list[list[Evidence]]]:
-    """`result` with four more columns per row — the claims it rests on, their footnotes, the weakest
-    source grade and the weakest credibility — and the evidence itself, row by row."""
+@functools.cache
+def definition() -> StoredQuery:
+    """The stored question that defines the claims behind an entity (`DEFINITION`), from the bundled graph."""
+    from kg.catalog import find
+    from kg.layout import bundled_root
+
+    return find(bundled_root() / "queries", DEFINITION)
+
+
+@dataclass
+class Behind:
+    """A claim behind an entity: the node it is about (`fact`) and how the entity takes part in it (`roles`,
+    the definition's `role` texts: 'involves substance', 'object of leads', 'the entity as a whole')."""
+
+    claim: str
+    fact: str
+    roles: list[str] = field(default_factory=list)
+
+
+def claims_behind(engine: Engine, entities: list[str]) -> dict[str, dict[str, Behind]]:
+    """For each IRI of `entities`, the claims behind it by claim IRI (empty for one no claim is behind): the
+    rows of the stored question `evidence-for-entity`, asked once for all of them."""
+    behind: dict[str, dict[str, Behind]] = {entity: {} for entity in entities}
+    if not entities:
+        return behind
+    result = engine.select(definition().sparql, {"entity": _nodes(set(entities))})
+    for row in records(result):
+        claims = behind.setdefault(bound(row, "entity").value, {})
+        claim = bound(row, "claim").value
+        item = claims.setdefault(claim, Behind(claim, bound(row, "fact").value))
+        role = _value(row["role"])
+        if role and role not in item.roles:
+            item.roles.append(role)
+    for claims in behind.values():
+        for item in claims.values():
+            item.roles.sort()
+    return behind
+
+
+# The evidence columns, one row per claim (docs/design.md, decision 11: `_iri` columns hold full IRIs, the
+# others CURIEs or text).
+WHY_COLUMNS = ["why_row", "why_claim", "why_claim_iri", "why_quote", "why_section", "why_footnotes",
+               "why_citations", "why_sources", "why_source_urls", "why_grade", "why_credibility", "why_status",
+               "why_hedge"]
+
+
+def _evidence_cells(number: int, item: Evidence | None) -> list[Term | None]:
+    """The `WHY_COLUMNS` of one claim behind answer row `number` (only the number when the row rests on none)."""
+    from kg.graph import compact
+
+    def text(value: str) -> Term | None:
+        return ox.Literal(value) if value else None
+
+    if item is None:
+        return [ox.Literal(number), *([None] * (len(WHY_COLUMNS) - 1))]
+    sources = sorted({s.label for s in item.sources})
+    urls = sorted({s.url for s in item.sources if s.url})
+    return [ox.Literal(number), text(compact(item.claim)), ox.NamedNode(item.claim), text(item.quote),
+            text(item.section), text(" ".join(str(n) for n in item.footnotes)), text("; ".join(item.citations)),
+            text("; ".join(sources)), text(" ".join(urls)), text(item.grade),
+            text(item.credibility.grade if item.credibility else ""), text(item.status_label or item.status),
+            text("; ".join(item.cues))]
+
+
+def listed_claims(result: Result, row: list[Term | None]) -> set[str] | None:
+    """The claims `row` lists in its `LISTED` column (claim CURIEs or IRIs, space-separated), or None when
+    the result has no such column or it holds anything else."""
+    from kg.params import ABSOLUTE_IRI, expand
+
+    if LISTED not in result.variables:
+        return None
+    cell = row[result.variables.index(LISTED)]
+    if cell is None:
+        return set()
+    if not isinstance(cell, ox.Literal):
+        return None
+    claims = {expand(token) for token in cell.value.split()}
+    return claims if all(ABSOLUTE_IRI.match(claim) for claim in claims) else None
+
+
+def behind_row(engine: Engine, result: Result, row: list[Term | None],
+               grades: dict[str, Credibility] | None = None) -> list[Evidence]:
+    """The claims answer row `row` of `result` rests on (see the module docstring), in IRI order."""
+    listed = listed_claims(result, row)
+    return claims_about(engine, row, grades) if listed is None else claims_by_iri(engine, listed, grades)
+
+
+def _per_claim(engine: Engine, result: Result) -> tuple[list[tuple[int, list[Term | None]]], list[list[Evidence]]]:
+    """The evidence of each answer row, and its `WHY_COLUMNS` rows paired with the answer row's index."""
     grades = credibility_by_claim(engine)
-    per_row = [claims_about(engine, row, grades) for row in result.rows]
-    rows = []
-    for row, items in zip(result.rows, per_row, strict=True):
-        claims = " ".join(item.claim for item in items)
-        notes = " ".join(str(n) for n in sorted({n for item in items for n in item.footnotes}))
-        grade = weakest_grade([s.grade for item in items for s in item.sources]) if items else ""
-        credibility = weakest_credibility([i.credibility.grade for i in items if i.credibility]) if items else ""
-        rows.append([*row, ox.Literal(claims), ox.Literal(notes), ox.Literal(grade), ox.Literal(credibility)])
-    variables = [*result.variables, "why_claims", "why_footnotes", "why_grade", "why_credibility"]
-    return Result(variables, rows), per_row
+    per_row = [behind_row(engine, result, row, grades) for row in result.rows]
+    cells = []
+    for index, items in enumerate(per_row):
+        claims: list[Evidence | None] = [*items] or [None]  # a row that rests on no claim keeps one row
+        cells += [(index, _evidence_cells(index + 1, item)) for item in claims]
+    return cells, per_row
 
 
-def to_text(items: list[Evidence], indent: str = "    ") -> str:
-    lines = []
+def evidence_rows(engine: Engine, result: Result) -> tuple[Result, list[list[Evidence]]]:
+    """The evidence of `result` as rows of their own (`WHY_COLUMNS`): one per claim behind each answer row,
+    `why_row` being the answer row's number (from 1), and the evidence itself, row by row."""
+    cells, per_row = _per_claim(engine, result)
+    return Result(list(WHY_COLUMNS), [row for _, row in cells]), per_row
+
+
+def with_evidence_columns(engine: Engine, result: Result) -> tuple[Result, list[list[Evidence]]]:
+    """`result` with the evidence as columns, for CSV, TSV and JSON: each answer row once per claim it rests
+    on (once, with empty evidence columns, when it rests on none), followed by the `WHY_COLUMNS`; and the
+    evidence itself, row by row."""
+    cells, per_row = _per_claim(engine, result)
+    rows = [[*result.rows[index], *row] for index, row in cells]
+    return Result([*result.variables, *WHY_COLUMNS], rows), per_row
+
+
+def to_text(items: list[Evidence], indent: str = "    ", width: int | None = None) -> str:
+    """The claims under a row of a table, for people: each quote, then where it stands, what it cites and
+    how firmly, then its sources, wrapped to `width` (the terminal's) at spaces, never inside a word."""
+    from kg.output import wrap
+
+    lines: list[str] = []
     for item in items:
         notes = ", ".join(f"note {n}" for n in sorted(item.footnotes)) or "no footnote"
         credibility = f"; credibility {item.credibility.grade}" if item.credibility else ""
-        lines.append(f"{indent}“{item.quote}”")
-        lines.append(f"{indent}  — {item.section}; {notes}; {item.status}; grade {item.grade}{credibility}")
+        lines += wrap(f"“{item.quote}”", width, indent + " ", indent)
+        lines += wrap(f"— {item.section}; {notes}; {item.status}; grade {item.grade}{credibility}", width,
+                      indent + "    ", indent + "  ")
         for source in item.sources:
             extra = ", ".join(x for x in (source.date, source.url) if x)
-            lines.append(f"{indent}    source: {source.label} [{source.type}]" + (f" ({extra})" if extra else ""))
+            lines += wrap(f"source: {source.label} [{source.type}]" + (f" ({extra})" if extra else ""), width,
+                          indent + "      ", indent + "    ")
     return "\n".join(lines)
 
 
-# --- kg why TERM ------------------------------------------------------------------------------------------
-
-@dataclass
-class Explanation:
-    """The evidence tree of one thing: what it is and the claims it rests on (or that rest on it)."""
-
-    iri: str
-    label: str
-    kind: str
-    types: list[str]
-    claims: list[Evidence]
-    object_of: int = 0
-
-    @property
-    def grade(self) -> str:
-        return weakest_grade([s.grade for item in self.claims for s in item.sources])
-
-    @property
-    def credibility(self) -> str:
-        return weakest_credibility([i.credibility.grade for i in self.claims if i.credibility])
-
+# --- Names ------------------------------------------------------------------------------------------------
 
 def resolve_term(engine: Engine, text: str) -> str:
-    """The IRI `text` names: a full IRI (optionally in <>), a CURIE with a known prefix, or an exact
-    rdfs:label (case-insensitive). Unknown or ambiguous terms are a KgError (exit 2)."""
-    from kg.graph import compact
-    from kg.params import ABSOLUTE_IRI, expand
+    """The IRI `text` names: an IRI or CURIE in the graph, or a name (`kg.search_names.resolve`: exact, by
+    words, by prefix or by nearest spelling). Unknown or ambiguous terms are a KgError (exit 2)."""
+    from kg.search_names import resolve
 
-    raw = text.strip()
-    try:
-        raw.encode("utf-8")
-    except UnicodeEncodeError:
-        raise KgError("the term is not valid UTF-8 text") from None
-    value = expand(raw)
-    if ABSOLUTE_IRI.match(value):
-        try:
-            node = ox.NamedNode(value)
-        except ValueError:
-            raise KgError(f"no entity, fact or claim matches {text!r}") from None
-        if engine.select(library("term-exists").sparql, {"node": node}, limit=1).rows:
-            return value
-        raise KgError(f"no entity, fact or claim matches {text!r}")
-    matches = engine.select(library("label-lookup").sparql, {"wanted": ox.Literal(raw)}).rows
-    things = sorted({term.value for row in matches for term in row[:1] if term is not None})
-    if not things:
-        raise KgError(f"no entity, fact or claim matches {text!r}")
-    if len(things) > 1:
-        listed = ", ".join(compact(t) for t in things[:10]) + (" …" if len(things) > 10 else "")
-        raise KgError(f"{text!r} is the label of {len(things)} things: {listed}; give one of them")
-    return things[0]
-
-
-def explain(engine: Engine, text: str) -> Explanation:
-    """The evidence tree of the entity, fact, claim, citation or source that `text` names."""
-    from kg.graph import compact
-
-    iri = resolve_term(engine, text)
-    result = engine.select(library("term-description").sparql, {"thing": ox.NamedNode(iri)})
-    label, types = "", set()
-    subject_of: set[str] = set()
-    citing: set[str] = set()
-    resting: set[str] = set()
-    object_of: set[str] = set()
-    for row in records(result):
-        label = label or _value(row["label"])
-        for key, bucket in (("subjectOf", subject_of), ("citing", citing), ("resting", resting),
-                            ("objectOf", object_of)):
-            if row[key] is not None:
-                bucket.add(_value(row[key]))
-        if row["type"] is not None:
-            types.add(compact(_value(row["type"])))
-    if f"{CKG}Claim" in {t.replace("ckg:", CKG) for t in types}:
-        kind, claims = "claim", {iri}
-    elif subject_of:
-        kind, claims = "entity or fact", subject_of
-    elif citing:
-        kind, claims = "citation", citing
-    elif resting:
-        kind, claims = "source", resting
-    else:
-        raise KgError(f"{compact(iri)} is not an entity, fact or claim that any claim backs "
-                      "(`kg why` explains entities, facts, claims, citations and sources)")
-    items = claims_by_iri(engine, claims)
-    return Explanation(iri=iri, label=label, kind=kind, types=sorted(types), claims=items,
-                       object_of=len(object_of))
-
-
-def explanation_to_dict(explanation: Explanation) -> dict[str, object]:
-    def source(s: Source) -> dict[str, object]:
-        return {"source": s.iri, "label": s.label, "type": s.type, "type_label": s.type_label, "date": s.date,
-                "url": s.url, "anonymous": s.anonymous, "grade": s.grade, "relays": s.relays}
-
-    def claim(item: Evidence) -> dict[str, object]:
-        cred = item.credibility
-        return {
-            "claim": item.claim, "about": item.about, "quote": item.quote, "prefix": item.prefix,
-            "suffix": item.suffix, "section": item.section, "status": item.status_label or item.status,
-            "hedge_cues": item.cues,
-            "grade": item.grade,
-            "credibility": None if cred is None else {"grade": cred.grade, "label": cred.label,
-                                                      "independent_sources": cred.independent,
-                                                      "reason": cred.reason},
-            "citations": [{"citation": c.iri, "label": c.label, "kind": c.kind, "note": c.note,
-                           "ibid_of": c.ibid_of, "sources": [source(s) for s in c.sources]} for c in item.cited],
-            "conflicts": [{"claim": c.claim, "quote": c.quote, "section": c.section, "what_differs": c.note}
-                          for c in item.conflicts],
-        }
-
-    return {
-        "term": explanation.iri, "label": explanation.label, "kind": explanation.kind, "types": explanation.types,
-        "grade": explanation.grade if explanation.claims else "",
-        "credibility": explanation.credibility if explanation.claims else "",
-        "object_of_claims": explanation.object_of,
-        "claims": [claim(item) for item in explanation.claims],
-    }
-
-
-def explanation_to_text(explanation: Explanation) -> str:
-    """The evidence tree for people: the thing, then each claim with its quote, citations, sources and
-    conflicts, indented."""
-    from kg.graph import compact
-
-    count = len(explanation.claims)
-    lines = [f"{compact(explanation.iri)}" + (f" — {explanation.label}" if explanation.label else "")]
-    if explanation.types:
-        lines.append(f"  {explanation.kind}; {', '.join(explanation.types)}")
-    verb = "rests on" if explanation.kind in ("claim", "entity or fact") else "is cited by"
-    lines.append(f"  {verb} {count} claim{'s' if count != 1 else ''}; weakest source grade {explanation.grade}; "
-                 f"weakest credibility {explanation.credibility}")
-    if explanation.object_of:
-        lines.append(f"  (also the object of {explanation.object_of} claims about other things: "
-                     f"kg query evidence-for-entity -p entity={compact(explanation.iri)})")
-    for item in explanation.claims:
-        lines.append("")
-        lines.append(f"{compact(item.claim)} — {item.about}")
-        lines.append(f"  “{item.quote}”" if item.quote else "  (no quote)")
-        status = (item.status_label or item.status) + (f" ({'; '.join(item.cues)})" if item.cues else "")
-        cred = item.credibility
-        lines.append(f"  section: {item.section or '(none)'} · status: {status or '(none)'} · credibility "
-                     + (f"{cred.label} — {cred.reason}" if cred else "(none)"))
-        if not item.cited:
-            lines.append("  cites nothing")
-        for citation in item.cited:
-            ibid = f", 'Ibid.' of {citation.ibid_of}" if citation.ibid_of else ""
-            lines.append(f"  cites {citation.label}{ibid}")
-            for s in citation.sources:
-                kind = s.type_label or s.type
-                details = ", ".join(x for x in (kind, s.date, "anonymous" if s.anonymous else "") if x)
-                lines.append(f"    source: {s.label} — {details}; grade {s.grade}")
-                if s.url:
-                    lines.append(f"            {s.url}")
-                for relayed in s.relays:
-                    lines.append(f"            relays: {relayed}")
-        for conflict in item.conflicts:
-            lines.append(f"  conflicts with {compact(conflict.claim)}"
-                         + (f" ({conflict.section})" if conflict.section else "") + ":")
-            lines.append(f"    “{conflict.quote}”")
-            if conflict.note:
-                lines.append(f"    what differs: {conflict.note}")
-    return "\n".join(lines) + "\n"
+    return resolve(engine, text).iri

@@ -64,8 +64,9 @@ def is_stdout(path: str | os.PathLike[str]) -> bool:
     return os.fspath(path) == STDOUT
 
 
-def write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write `text` as UTF-8 to `path` (see the module's doc for what happens to each kind of target).
+def write_atomically(path: str | os.PathLike[str], text: str | bytes) -> None:
+    """Write `text` as UTF-8 to `path` (see the module's doc for what happens to each kind of target); bytes
+    (a workbook) are written as they are.
 
     `-` writes to standard output (a `BrokenPipeError` there is left to the caller, which knows how a closed
     pipe should end the program). Any other failure raises `WriteFailed` and leaves the old file whole."""
@@ -74,7 +75,7 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> None:
         _write_stdout(text)
         return
     try:
-        data = text.encode("utf-8")
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
     except UnicodeEncodeError as err:
         raise WriteFailed(shown, f"the text is not valid Unicode ({err.reason} at character {err.start})") \
             from None
@@ -98,7 +99,7 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> None:
         raise WriteFailed(shown, err) from None
 
 
-def _write_stdout(text: str) -> None:
+def _write_stdout(text: str | bytes) -> None:
     """`-o -`: the same UTF-8 bytes a file would get, on standard output."""
     stream = sys.stdout
     try:
@@ -106,10 +107,12 @@ def _write_stdout(text: str) -> None:
             raise OSError(errno.EBADF, os.strerror(errno.EBADF))
         buffer: BinaryIO | None = getattr(stream, "buffer", None)  # None: text only (io.StringIO)
         if buffer is None:
+            if isinstance(text, bytes):
+                raise OSError(errno.EINVAL, "standard output takes only text here")
             stream.write(text)
             stream.flush()
             return
-        data = text.encode("utf-8")
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
         stream.flush()  # what was printed before comes first
         buffer.write(data)
         buffer.flush()

@@ -107,6 +107,11 @@ def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, path:
     return Literal(term.value) if datatype == XSD_STRING else Literal(term.value, datatype=URIRef(datatype))
 
 
+def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Identifier:
+    """A term of a query answer as the equal rdflib term (see `_to_rdflib`)."""
+    return _to_rdflib(term, Path("a query answer"))
+
+
 def rdflib_graph(paths: Iterable[Path]) -> rdflib.Graph:
     """One rdflib Graph holding every triple of `paths` (parsed by pyoxigraph, converted term by term), so
     validation sees exactly the triples queries do and gets pyoxigraph's error messages."""

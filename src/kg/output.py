@@ -21,7 +21,6 @@ import io
 import json
 import re
 import shutil
-import textwrap
 
 import pyoxigraph as ox
 
@@ -29,8 +28,8 @@ from kg.files import is_stdout, write_atomically
 from kg.graph import compact
 from kg.query import Result, Term
 
-__all__ = ["FORMATS", "human", "is_stdout", "printable", "render", "to_csv", "to_json", "to_markdown",
-           "to_table", "to_tsv", "write_atomically"]
+__all__ = ["FORMATS", "human", "is_stdout", "printable", "render", "terminal_width", "to_csv", "to_json",
+           "to_markdown", "to_table", "to_tsv", "wrap", "write_atomically"]
 
 FORMATS = ("table", "csv", "tsv", "json", "md")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -53,6 +52,53 @@ def printable(text: str) -> str:
     if _UNPRINTABLE.search(text) is None:
         return text
     return _UNPRINTABLE.sub(_escape, text)
+
+
+# --- Fitting text to the terminal ------------------------------------------------------------------------------
+
+MAX_WIDTH = 160  # wider lines are hard to read even on a wide terminal
+MIN_WIDTH = 20  # below this no line is readable; a narrower terminal gets lines of this width
+
+# Where lines may break: spaces and tabs only. A no-break space (U+00A0, kept verbatim in the report's quotes)
+# or a thin space joins the words on either side, as it does in print.
+_BREAK = re.compile(r"[ \t]+")
+
+
+def terminal_width() -> int:
+    """The width people's text is fitted to: $COLUMNS, else the terminal's, else 80 (output to a pipe or a
+    file), kept between MIN_WIDTH and MAX_WIDTH."""
+    return max(MIN_WIDTH, min(shutil.get_terminal_size((80, 24)).columns, MAX_WIDTH))
+
+
+def wrap(text: str, width: int | None = None, indent: str = "", first: str | None = None) -> list[str]:
+    """`text` as lines of at most `width` characters (default `terminal_width()`), each starting with `indent`
+    (the first with `first` when given, e.g. `"  1. "`), broken at spaces only.
+
+    A word is never broken: not an IRI, URL, CURIE or path (`https://w3id.org/…`, `claim:x`), not a word in
+    a quote, not at a hyphen; a no-break space joins the words around it. A first word that does not fit
+    after a longer `first` starts the second line, after `indent`. A word longer than the room a line leaves
+    stays whole on a line of its own, the one case where a line is longer than `width`. Line breaks in
+    `text` are kept (each line is wrapped on its own; an empty one stays empty). The result always has at
+    least one line."""
+    width = terminal_width() if width is None else width
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = first if first is not None and not out else indent
+        bare = True  # the line holds its indent and no word yet
+        for word in _BREAK.split(paragraph):
+            if not word:
+                continue
+            if not bare and len(line) + 1 + len(word) > width:
+                out.append(line)
+                line = indent + word
+            elif bare and line.strip() and len(line) + len(word) > width and len(indent) < len(line):
+                out.append(line.rstrip())  # `first` leaves too little room: the word starts the next line
+                line = indent + word
+            else:
+                line = line + word if bare else f"{line} {word}"
+            bare = False
+        out.append(line.rstrip() if bare else line)
+    return out
 
 
 def lexical(term: Term | None) -> str:
@@ -160,65 +206,77 @@ def to_markdown(result: Result) -> str:
 
 
 MIN_COLUMN = 12
+RECORD_INDENT = "  "  # the indent of a record's value shown below its column name
 
 
 def to_table(result: Result, width: int | None = None) -> str:
-    """A plain-text table that fits `width` columns (the terminal, 80 by default): long cells wrap. When the
-    columns cannot all get a readable width, each row is shown as a record of `column: value` lines. Values
-    are `printable`. An ASK answer is `true` or `false`; a result without columns says how many rows it has
-    (`SELECT * WHERE {}` has one row of nothing)."""
+    """A plain-text table that fits `width` columns (default `terminal_width()`): long cells wrap at spaces,
+    never inside a word, so a column is at least as wide as its longest word (an IRI or CURIE stays whole).
+    When the columns cannot all get that width (and a readable one, MIN_COLUMN), each row is shown as a
+    record of `column | value` lines instead. Values are `printable`. An ASK answer is `true` or `false`; a
+    result without columns says how many rows it has (`SELECT * WHERE {}` has one row of nothing)."""
     boolean = _boolean(result)
     if boolean is not None:
         return f"{_word(boolean)}\n"
-    width = width or min(shutil.get_terminal_size((80, 24)).columns, 160)
+    width = terminal_width() if width is None else width
     headers = [printable(v) for v in result.variables]
     cells = [[human(t) for t in row] for row in result.rows]
     if not headers:
         return f"(no columns)\n{_count(len(cells))}\n"
-    natural = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    budget = max(width - 3 * (len(headers) - 1), len(headers) * 6)
-    widths = _fit(natural, budget)
-    if any(w < min(n, MIN_COLUMN) for w, n in zip(widths, natural, strict=True)):
+    columns = [[h] + [r[i] for r in cells] for i, h in enumerate(headers)]
+    natural = [max(len(line) for value in column for line in value.split("\n")) for column in columns]
+    floors = [max([min(n, MIN_COLUMN)] + [_longest_word(value) for value in column])
+              for n, column in zip(natural, columns, strict=True)]
+    widths = _fit(natural, floors, width - 3 * (len(headers) - 1))
+    if widths is None:
         return _records(headers, cells, width)
-    sep = "-+-".join("-" * w for w in widths)
-    out = [_line([h for h in headers], widths), sep]
-    for row in cells:
-        out.append(_line(row, widths))
+    out = [_line(headers, widths), "-+-".join("-" * w for w in widths)]
+    out += [_line(row, widths) for row in cells]
     out.append(_count(len(cells)))
     return "\n".join(out) + "\n"
 
 
+def _longest_word(value: str) -> int:
+    return max((len(word) for word in _BREAK.split(value.replace("\n", " "))), default=0)
+
+
 def _records(headers: list[str], cells: list[list[str]], width: int) -> str:
-    """Rows as blocks of `column: value` lines (like psql's expanded display), wrapped to `width`."""
+    """Rows as blocks of `column | value` lines (like psql's expanded display), wrapped to `width`. A value
+    with a word too long to sit beside the column names (a long IRI) starts on the line below its name, at
+    the left margin, so that it is cut nowhere and runs past `width` only if it is longer than `width`."""
     label = max(len(h) for h in headers)
+    width = max(width, label + 3 + MIN_COLUMN)
     out = []
     for number, row in enumerate(cells, start=1):
         out.append(f"-[ {number} ]" + "-" * max(0, min(width, 80) - 8 - len(str(number))))
         for header, value in zip(headers, row, strict=True):
             if not value:
                 continue
-            lines = textwrap.wrap(value, max(20, width - label - 3), break_on_hyphens=False) or [""]
-            out.append(f"{header.rjust(label)} | {lines[0]}")
-            out += [f"{'':>{label}} | {line}" for line in lines[1:]]
+            if _longest_word(value) > width - label - 3:
+                out.append(f"{header.rjust(label)} |")
+                out += wrap(value, width, RECORD_INDENT)
+            else:
+                out += wrap(value, width, f"{'':>{label}} | ", f"{header.rjust(label)} | ")
     out.append(_count(len(cells)))
     return "\n".join(out) + "\n"
 
 
-def _fit(natural: list[int], budget: int) -> list[int]:
+def _fit(natural: list[int], floors: list[int], budget: int) -> list[int] | None:
+    """Column widths summing to at most `budget`, the widest narrowed first, none below its floor; None when
+    the floors alone do not fit."""
+    if sum(floors) > budget:
+        return None
     widths = list(natural)
-    while sum(widths) > budget:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= 6:
-            break
+    excess = sum(widths) - budget
+    while excess > 0:
+        widest = max((i for i in range(len(widths)) if widths[i] > floors[i]), key=lambda i: widths[i])
         widths[widest] -= 1
+        excess -= 1
     return widths
 
 
 def _line(values: list[str], widths: list[int]) -> str:
-    wrapped = [
-        textwrap.wrap(v, w, break_long_words=True, break_on_hyphens=False) or [""]
-        for v, w in zip(values, widths, strict=True)
-    ]
+    wrapped = [wrap(v, w) for v, w in zip(values, widths, strict=True)]
     height = max(len(w) for w in wrapped)
     lines = []
     for i in range(height):

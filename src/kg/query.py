@@ -1,9 +1,12 @@
-"""Running SPARQL SELECT and ASK questions on the embedded pyoxigraph store or on a SPARQL 1.1 endpoint.
+"""Running SPARQL queries on the embedded pyoxigraph store or on a SPARQL 1.1 endpoint.
 
 Both engines run the very same text: `prepare` checks it (`kg.sparql`: a query, not an update; no SERVICE
-on the embedded store; nesting within the limit) and binds parameters with one VALUES block at the head of
-the top-level group. Both return the same `Result` of pyoxigraph terms, with GROUP_CONCAT lists put in a
-deterministic order, so the same question gives the same bytes cold, warm and remote.
+on the embedded store; nesting within the limit; every prefix declared or predeclared, the predeclared ones
+it needs written before it) and binds parameters with one VALUES block at the head of the top-level group.
+SELECT and ASK give the same `Result` of pyoxigraph terms, with GROUP_CONCAT lists put in a deterministic
+order; CONSTRUCT and DESCRIBE give the same `kg.graph_answer.Graph`; so the same question gives the same
+bytes cold, warm and remote. A syntax error is a `kg.sparql.SparqlSyntaxError` in the author's text
+(`kg.syntax`): its line and column do not count the predeclared prefixes or the bound parameters.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from typing import IO, TypeVar
 import pyoxigraph as ox
 
 from kg.errors import KgError, LimitExceeded
+from kg.graph_answer import ACCEPT, GRAPH_FORMS, Graph, collect, parse_graph
 from kg.limits import int_limit, limit
 from kg.remote import MAX_TRIES, USER_AGENT, Answer, exchange, query_request, redact
-from kg.sparql import Analysis, bind_values, require_query
+from kg.sparql import Analysis, SparqlSyntaxError, bind_values, prologue, require_query
 
-__all__ = ["USER_AGENT", "Binding", "Bindings", "Engine", "LocalEngine", "RemoteEngine", "Result", "Row", "Term",
-           "bound", "parse_answer", "prepare", "records", "run_local"]
+__all__ = ["USER_AGENT", "Binding", "Bindings", "Engine", "Graph", "LocalEngine", "Prepared", "RemoteEngine",
+           "Result", "Row", "Term", "bound", "parse_answer", "prepare", "records", "run_local"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Binding = Term | Sequence[Term]  # one value, or the values a variable ranges over
@@ -71,20 +75,45 @@ def bound(row: Row, name: str) -> Term:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A checked query text with its parameters bound, ready for any engine."""
+    """A checked query text with its parameters bound, ready for any engine: `text` is what runs, `source`
+    the author's text and `prologue` the declarations of predeclared prefixes put before it."""
 
     text: str
     analysis: Analysis
+    source: str = ""
+    prologue: str = ""
+
+    @property
+    def form(self) -> str:
+        return self.analysis.form
+
+    def syntax_error(self, message: str) -> SparqlSyntaxError:
+        """The parser's `message` about `text` as an error in the author's text (positions are found again in
+        the text before its parameters were bound, where they differ)."""
+        from kg.syntax import from_parser, parse_error
+
+        unbound = self.prologue + self.source
+        if self.text != unbound:
+            message = parse_error(unbound) or message
+        return from_parser(unbound, message, len(self.prologue), self.source)
 
 
-def prepare(sparql: str, bindings: Bindings | None, embedded: bool) -> Prepared:
+def prepare(sparql: str, bindings: Bindings | None, embedded: bool,
+            prefixes: Mapping[str, str] | None = None) -> Prepared:
+    """`sparql` checked by the gate, with the declarations it needs of the predeclared `prefixes` (none for
+    stored questions, which declare their own and so stay portable) and `bindings` bound."""
     analysis = require_query(sparql, embedded=embedded)
+    declarations = prologue(sparql, analysis, prefixes or {})
+    text = declarations + sparql
+    if declarations:
+        analysis = analysis.shifted(len(declarations))
     terms: dict[str, str | list[str]] = {
         name: str(value) if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal) else [str(t) for t in value]
         for name, value in (bindings or {}).items()
     }
-    text = bind_values(sparql, analysis, terms)
-    return Prepared(text, require_query(text, embedded=embedded) if terms else analysis)
+    bound_text = bind_values(text, analysis, terms)
+    return Prepared(bound_text, require_query(bound_text, embedded=embedded) if terms else analysis, sparql,
+                    declarations)
 
 
 def _row_cap(limit_rows: int | None) -> int:
@@ -130,29 +159,42 @@ def canonical_lists(result: Result) -> Result:
     return Result(result.variables, rows, result.boolean, result.lists)
 
 
-def syntax_message(err: Exception) -> str:
-    """pyoxigraph's parser message in one short line (its 'expected one of' lists run to hundreds of
-    characters of Unicode ranges)."""
-    text = " ".join(str(err).split())
-    text = text.removeprefix("Parser error ")
-    if "expected one of" in text:
-        text = text.split("expected one of", 1)[0].rstrip(" ,:") + " (unexpected text here)"
-    return text[:300]
-
-
 class Engine:
-    """Where questions run: the embedded store or a remote endpoint, behind one `select` method."""
+    """Where questions run: the embedded store or a remote endpoint, behind one `select` method for rows and
+    one `graph` method for the graphs CONSTRUCT and DESCRIBE make."""
 
     embedded = True
 
-    def select(self, sparql: str, bindings: Bindings | None = None, limit: int | None = None) -> Result:
-        """The answer to `sparql` with `bindings` bound (see kg.sparql.bind_values), at most `limit` rows."""
-        prepared = prepare(sparql, bindings, embedded=self.embedded)
+    def prepare(self, sparql: str, bindings: Bindings | None = None,
+                prefixes: Mapping[str, str] | None = None) -> Prepared:
+        """`sparql` checked and bound for this engine (see `prepare`)."""
+        return prepare(sparql, bindings, self.embedded, prefixes)
+
+    def select(self, sparql: str, bindings: Bindings | None = None, limit: int | None = None,
+               prefixes: Mapping[str, str] | None = None) -> Result:
+        """The answer to a SELECT or ASK `sparql` with `bindings` bound (see kg.sparql.bind_values) and the
+        predeclared `prefixes` it uses declared, at most `limit` rows."""
+        return self.rows(self.prepare(sparql, bindings, prefixes), limit)
+
+    def rows(self, prepared: Prepared, limit: int | None = None) -> Result:
+        """The answer to a prepared SELECT or ASK query."""
+        if prepared.form in GRAPH_FORMS:
+            raise KgError(f"a {prepared.form} query answers with a graph, not with rows")
         result = self._run(prepared, limit)
         return canonical_lists(Result(result.variables, result.rows, result.boolean, prepared.analysis.lists))
 
+    def graph(self, prepared: Prepared, limit: int | None = None) -> Graph:
+        """The graph a prepared CONSTRUCT or DESCRIBE query makes, at most `limit` triples (the first in the
+        graph's canonical order, see kg.graph_answer)."""
+        if prepared.form not in GRAPH_FORMS:
+            raise KgError(f"a {prepared.form} query answers with rows, not with a graph")
+        return self._run_graph(prepared, limit)
+
     def _run(self, prepared: Prepared, limit_rows: int | None) -> Result:
         raise NotImplementedError
+
+    def _run_graph(self, prepared: Prepared, limit: int | None) -> Graph:
+        raise KgError(f"{self.describe()} does not answer with graphs here")
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -166,32 +208,49 @@ class LocalEngine(Engine):
         return "the embedded graph"
 
     def _run(self, prepared: Prepared, limit_rows: int | None) -> Result:
+        solutions = self._query(prepared)
         try:
-            solutions = self.store.query(prepared.text)
             if isinstance(solutions, ox.QueryBoolean):
                 return Result([], [], bool(solutions))
             if not isinstance(solutions, ox.QuerySolutions):
-                raise KgError("only SELECT and ASK queries are answered here (CONSTRUCT and DESCRIBE are not)")
+                raise KgError("the store answered a SELECT or ASK query with a graph")
             variables = [v.value for v in solutions.variables]
             return Result(variables, _collect(solutions, limit_rows))
+        except (RuntimeError, OSError, ValueError) as err:
+            raise KgError(f"query failed: {' '.join(str(err).split())[:300]}") from None
+        finally:
+            del solutions
+
+    def _run_graph(self, prepared: Prepared, limit: int | None) -> Graph:
+        triples = self._query(prepared)
+        try:
+            if not isinstance(triples, ox.QueryTriples):
+                raise KgError("the store answered a CONSTRUCT or DESCRIBE query with rows")
+            return collect(triples, limit)
+        except (RuntimeError, OSError, ValueError) as err:
+            raise KgError(f"query failed: {' '.join(str(err).split())[:300]}") from None
+        finally:
+            del triples
+
+    def _query(self, prepared: Prepared) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        try:
+            return self.store.query(prepared.text)
         except SyntaxError as err:
-            raise KgError(f"SPARQL syntax error: {syntax_message(err)}") from None
+            raise prepared.syntax_error(str(err)) from None
         except (RuntimeError, OSError, ValueError) as err:
             raise KgError(f"query failed: {' '.join(str(err).split())[:300]}") from None
 
 
-def check_syntax(text: str, analysis: Analysis) -> None:
-    """Parse `text` with Oxigraph's SPARQL 1.1 query parser before it is sent anywhere (on an empty store,
-    which answers at once; a text with SERVICE is not run even there)."""
-    if analysis.calls_service:
+def check_syntax(prepared: Prepared) -> None:
+    """Parse the prepared text with Oxigraph's SPARQL 1.1 query parser before it is sent anywhere (on an empty
+    store, which answers at once; a text with SERVICE is not run even there)."""
+    if prepared.analysis.calls_service:
         return
-    try:
-        answer = ox.Store().query(text)
-        del answer
-    except SyntaxError as err:
-        raise KgError(f"SPARQL syntax error: {syntax_message(err)}") from None
-    except (RuntimeError, OSError, ValueError):
-        pass  # parsed; evaluation problems are the endpoint's to report
+    from kg.syntax import parse_error
+
+    message = parse_error(prepared.text)
+    if message is not None:
+        raise prepared.syntax_error(message)
 
 
 @dataclass(frozen=True)
@@ -210,10 +269,15 @@ class RemoteEngine(Engine):
         return self.send(prepared, lambda answer: parse_answer(self.endpoint, answer.media_type, answer.stream(),
                                                                limit_rows))
 
-    def send(self, prepared: Prepared, consume: Callable[[Answer], T]) -> T:
+    def _run_graph(self, prepared: Prepared, limit: int | None) -> Graph:
+        return self.send(prepared, lambda answer: parse_graph(self.endpoint, answer.media_type, answer.stream(),
+                                                              limit), accept=ACCEPT)
+
+    def send(self, prepared: Prepared, consume: Callable[[Answer], T],
+             accept: str = "application/sparql-results+json") -> T:
         """Send `prepared` and hand the answer to `consume` (the hook for a cache that keeps the raw answer)."""
-        check_syntax(prepared.text, prepared.analysis)
-        request = query_request(self.endpoint, prepared.text)
+        check_syntax(prepared)
+        request = query_request(self.endpoint, prepared.text, accept)
         return exchange(request, consume, timeout=min(self.timeout, limit("time_seconds")), tries=self.retries + 1,
                         backoff=self.backoff)
 

@@ -13,7 +13,13 @@ real (`kg.query.check_query`); this module is the gate in front of them:
 - nesting deeper than the `query_depth` limit is refused (the parsers recurse; 5,000 levels crash them);
 - parameters are bound by one VALUES block placed first in the query's top-level group, so a FILTER sees
   them, and the very same text runs embedded and on any endpoint (one binding semantics everywhere);
-- GROUP_CONCAT columns are found so their items can be put in a deterministic order.
+- GROUP_CONCAT columns are found so their items can be put in a deterministic order;
+- prefixed names are checked against the prefixes the text declares and those predeclared for it (as the
+  Wikidata Query Service predeclares its own), and the declarations it lacks are written on one line before
+  it (`prologue`), so an error's line in the parser's text is one more than in the user's.
+
+A syntax error is a `SparqlSyntaxError`, which keeps its line and column in the user's text (`kg.syntax`
+turns the parser's errors into these and words them for people).
 
 >>> analyse("PREFIX ex: <http://ex/> DROP ALL").form
 'DROP'
@@ -23,18 +29,21 @@ real (`kg.query.check_query`); this module is the gate in front of them:
 True
 >>> analyse('SELECT (GROUP_CONCAT(?n; SEPARATOR="; ") AS ?names) { ?s ?p ?n }').lists
 {'names': '; '}
+>>> sorted(analyse("PREFIX ex: <http://ex/> SELECT * { ?s ex:p ?o ; rdfs:label ?l }").prefixed)
+['ex', 'rdfs']
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kg.errors import KgError, LimitExceeded, Refused
 from kg.limits import int_limit
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+UPDATE_FORMS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 
 # Terminals of the SPARQL 1.1 grammar (§19.8), in the order they must be tried.
 _PN_CHARS_BASE = (
@@ -134,15 +143,48 @@ class Token:
         return self.text.upper() if self.kind == "word" else ""
 
 
+class SparqlSyntaxError(KgError):
+    """A query text that is not SPARQL: `problem` at `line` and `column` (from 1, in characters) of `text`,
+    the text as its author wrote it; `where` names the file it came from ('' for text given directly) and
+    `file_line` the line there (a stored file's header lines are not part of its query text).
+
+    The message is one line; `kg.syntax.excerpt` shows the offending line with a caret under the column.
+    """
+
+    def __init__(self, problem: str, text: str, line: int, column: int, where: str = "",
+                 file_line: int | None = None) -> None:
+        self.problem, self.text, self.line, self.column = problem, text, line, column
+        self.where, self.file_line = where, file_line
+        place = f"{where}: " if where else ""
+        super().__init__(f"{place}SPARQL syntax error at line {self.shown_line}, column {column}: {problem}")
+
+    @property
+    def shown_line(self) -> int:
+        """The line number people see: in the file when there is one, else in the text."""
+        return self.file_line if self.file_line is not None else self.line
+
+    @classmethod
+    def at(cls, problem: str, text: str, offset: int) -> SparqlSyntaxError:
+        """The error at character `offset` of `text`."""
+        line_start = text.rfind("\n", 0, offset) + 1
+        return cls(problem, text, text.count("\n", 0, offset) + 1, offset - line_start + 1)
+
+    def source_line(self) -> str:
+        """The line of `text` the error is on (without its line break)."""
+        lines = self.text.split("\n")
+        return lines[self.line - 1].removesuffix("\r") if 0 < self.line <= len(lines) else ""
+
+
 def tokens(text: str) -> Iterator[Token]:
-    """The significant tokens of `text` (no whitespace or comments), or a KgError at the first character that
-    starts no SPARQL token."""
+    """The significant tokens of `text` (no whitespace or comments), or a SparqlSyntaxError at the first
+    character that starts no SPARQL token."""
     position = 0
     while position < len(text):
         match = TOKEN.match(text, position)
         if match is None:
-            line = text.count("\n", 0, position) + 1
-            raise KgError(f"SPARQL syntax error at line {line}: unexpected {text[position]!r}")
+            char = text[position]
+            problem = "a string that is not closed" if char in "'\"" else f"unexpected character {char!r}"
+            raise SparqlSyntaxError.at(problem, text, position)
         kind = match.lastgroup or ""
         if kind not in ("ws", "comment"):
             yield Token(kind, match.group(), position)
@@ -160,10 +202,21 @@ class Analysis:
     group_close: int | None  # offset of its matching '}'
     group_is_subselect: bool  # the group holds a sub-SELECT directly: `WHERE { SELECT … }`
     lists: dict[str, str] = field(default_factory=dict)  # GROUP_CONCAT column → its explicit separator
+    declared: frozenset[str] = frozenset()  # the prefixes the prologue declares
+    prefixed: dict[str, int] = field(default_factory=dict)  # prefix used in a name → offset of its first use
+    form_at: int = 0  # offset of the form's keyword
 
     @property
     def is_query(self) -> bool:
         return self.form in QUERY_FORMS
+
+    def shifted(self, by: int) -> Analysis:
+        """The same analysis for the text with `by` characters put before it (a prologue)."""
+        def move(offset: int | None) -> int | None:
+            return None if offset is None else offset + by
+        return replace(self, group_open=move(self.group_open), group_close=move(self.group_close),
+                       prefixed={name: offset + by for name, offset in self.prefixed.items()},
+                       form_at=self.form_at + by)
 
 
 def analyse(text: str) -> Analysis:
@@ -193,11 +246,24 @@ def analyse(text: str) -> Analysis:
     if opening is not None and opening in pairs:
         group_open, group_close = items[opening].start, items[pairs[opening]].start
         subselect = opening + 1 < len(items) and items[opening + 1].keyword == "SELECT"
-    return Analysis(form, deepest, service, group_open, group_close, subselect, _lists(items, pairs))
+    prologue_end = min(index, len(items))
+    declared = frozenset(_prefix_of(items[i + 1]) for i in range(prologue_end) if items[i].keyword == "PREFIX"
+                         and i + 1 < prologue_end and items[i + 1].kind == "pname")
+    prefixed: dict[str, int] = {}
+    for token in items[index:]:
+        if token.kind == "pname":
+            prefixed.setdefault(_prefix_of(token), token.start)
+    return Analysis(form, deepest, service, group_open, group_close, subselect, _lists(items, pairs), declared,
+                    prefixed, items[index].start if index < len(items) else len(text))
+
+
+def _prefix_of(token: Token) -> str:
+    return token.text.partition(":")[0]
 
 
 def _form(items: list[Token]) -> tuple[str, int]:
-    """The query form (or update keyword) after the prologue of PREFIX and BASE declarations."""
+    """The query form (or update keyword) after the prologue of PREFIX and BASE declarations, and the index
+    of its token."""
     i = 0
     while i < len(items):
         word = items[i].keyword
@@ -292,14 +358,60 @@ def require_query(text: str, embedded: bool) -> Analysis:
     if not analysis.form:
         raise KgError("the SPARQL text is empty: no query to run")
     if not analysis.is_query:
-        if analysis.form.isalpha():
-            raise Refused(f"SPARQL updates ({analysis.form}) are refused: only SELECT, ASK, CONSTRUCT and "
-                          "DESCRIBE queries are run, and nothing is ever written to a store")
-        raise KgError(f"not a SPARQL query: it starts with {analysis.form!r}")
+        if analysis.form.upper() in UPDATE_FORMS:
+            raise Refused(f"SPARQL updates ({analysis.form.upper()}) are refused: only SELECT, ASK, CONSTRUCT "
+                          "and DESCRIBE queries are run, and nothing is ever written to a store")
+        raise SparqlSyntaxError.at(f"{analysis.form[:30]!r} starts no query: expected SELECT, ASK, CONSTRUCT or "
+                                   "DESCRIBE", text, analysis.form_at)
     if embedded and analysis.calls_service:
         raise Refused("SERVICE is refused on the embedded graph: it would call other hosts from inside the "
                       "query engine; federated questions join an endpoint explicitly (kg link federated)")
     return analysis
+
+
+def prologue(text: str, analysis: Analysis, predeclared: Mapping[str, str]) -> str:
+    """The PREFIX declarations `text` needs from `predeclared` (those it uses and does not declare itself: a
+    prefix the author declares wins), on one line ending with a line break, or '' when it needs none. A prefix
+    that is neither declared nor predeclared is a SparqlSyntaxError at its first use, naming the known ones.
+
+    >>> text = "PREFIX rdfs: <urn:mine#> SELECT * { ?s rdfs:label ?l ; skos:prefLabel ?p }"
+    >>> prologue(text, analyse(text), {"rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    ...                                "skos": "http://www.w3.org/2004/02/skos/core#"})
+    'PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\\n'
+    """
+    known = set(analysis.declared) | set(predeclared)
+    for name, offset in sorted(analysis.prefixed.items(), key=lambda item: item[1]):
+        if name not in known:
+            raise SparqlSyntaxError.at(unknown_prefix(name, analysis.declared, predeclared), text, offset)
+    needed = {name: iri for name, iri in predeclared.items()
+              if name in analysis.prefixed and name not in analysis.declared}
+    return declarations(needed, one_line=True)
+
+
+def declarations(prefixes: Mapping[str, str], turtle: bool = False, one_line: bool = False) -> str:
+    """`PREFIX name: <iri>` for each of `prefixes` (Turtle's `@prefix name: <iri> .` with `turtle`), one a line
+    or all on `one_line`; '' for none.
+
+    >>> print(declarations({"ex": "http://ex/"}, turtle=True), end="")
+    @prefix ex: <http://ex/> .
+    """
+    if not prefixes:
+        return ""
+    lines = [f"@prefix {name}: <{iri}> ." if turtle else f"PREFIX {name}: <{iri}>" for name, iri in prefixes.items()]
+    return (" " if one_line else "\n").join(lines) + "\n"
+
+
+def unknown_prefix(name: str, declared: frozenset[str], predeclared: Mapping[str, str]) -> str:
+    """What to say of an undeclared prefix: the closest known one, and every known one."""
+    import difflib
+
+    known = sorted(set(declared) | set(predeclared))
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}:'?)" if close else ""
+    if not known:
+        return f"unknown prefix '{name}:'{hint}; the query declares no prefix"
+    what = "known prefixes" if predeclared else "the query declares"
+    return f"unknown prefix '{name}:'{hint}; {what}: {', '.join(known)}"
 
 
 def bind_values(text: str, analysis: Analysis, bindings: Mapping[str, str | Sequence[str]]) -> str:

@@ -39,14 +39,33 @@ def by_section(engine: Engine) -> Stats:
     return {"sections": sections, "uncited_footnotes": uncited}
 
 
-def by_section_table(data: Stats) -> str:
-    head = f"{'section':<52}{'claims':>7}{'entities':>9}{'citations':>10}{'notes':>6}{'hedged':>7}"
-    lines = [head, "-" * len(head)]
+# The numeric columns of `by_section_table`: the key in `by_section`'s sections and the heading.
+SECTION_COLUMNS = (("claims", "claims"), ("entities", "entities"), ("citations", "citations"),
+                   ("footnotes", "notes"), ("hedgedClaims", "hedged"))
+MIN_TITLE = 16  # the narrowest the section column gets, however narrow the terminal
+
+
+def by_section_table(data: Stats, width: int | None = None) -> str:
+    """`by_section` as a table fitted to `width` (default: the terminal's): numbers right-aligned on the
+    right, the section titles wrapped at words in what is left (never cut)."""
+    from kg.output import terminal_width, wrap
+
+    width = terminal_width() if width is None else width
+    numbers = sum(len(head) + 1 for _, head in SECTION_COLUMNS)
+    natural = max([len("section")] + [len(s["title"]) for s in data["sections"]])
+    title = max(MIN_TITLE, min(natural, width - numbers))
+
+    def row(first: str, values: list[str]) -> list[str]:
+        titles = wrap(first, title, "  ", "")
+        cells = "".join(f"{v:>{len(head) + 1}}" for v, (_, head) in zip(values, SECTION_COLUMNS, strict=True))
+        return [f"{titles[0]:<{title}}{cells}", *titles[1:]]
+
+    lines = row("section", [head for _, head in SECTION_COLUMNS])
+    lines.append("-" * (title + numbers))
     for s in data["sections"]:
-        lines.append(f"{s['title'][:51]:<52}{s['claims']:>7}{s['entities']:>9}{s['citations']:>10}"
-                     f"{s['footnotes']:>6}{s['hedgedClaims']:>7}")
+        lines += row(s["title"], [str(s[key]) for key, _ in SECTION_COLUMNS])
     notes = ", ".join(str(n["note"]) for n in data["uncited_footnotes"]) or "none"
-    lines.append(f"\nfootnotes cited by no claim: {notes}")
+    lines += ["", *wrap(f"footnotes cited by no claim: {notes}", width, "  ", "")]
     return "\n".join(lines)
 
 

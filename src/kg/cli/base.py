@@ -32,29 +32,60 @@ ENDPOINT = click.option("--endpoint", default=None, metavar="URL",
                         help="Run on this SPARQL 1.1 endpoint instead of the embedded graph.")
 TIMEOUT = click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
                        help="Seconds a remote request may take, from connecting to the last byte of the answer.")
-FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md"]), default="table",
-                      show_default=True)
+ROW_FORMATS = ["table", "csv", "tsv", "json", "md"]
+GRAPH_FORMATS = ["ttl", "nt", "jsonld"]  # the graphs of CONSTRUCT and DESCRIBE: Turtle, N-Triples, JSON-LD
+FORMAT = click.option("--format", "fmt", type=click.Choice(ROW_FORMATS), default="table", show_default=True)
+WORKBOOK_FORMATS = ["xlsx"]  # answers as a spreadsheet: bytes, for a file (`-o FILE`), never for a terminal
+ANSWER_FORMAT = click.option("--format", "fmt", type=click.Choice(ROW_FORMATS + WORKBOOK_FORMATS), default="table",
+                             show_default=True, help="xlsx: an Excel workbook (with -o FILE); with --why it has "
+                                                     "a sheet of the evidence.")
+ANY_FORMAT = click.option("--format", "fmt", type=click.Choice(ROW_FORMATS + WORKBOOK_FORMATS + GRAPH_FORMATS),
+                          default=None, help="Rows: table (the default), csv, tsv, json, md, xlsx (an Excel "
+                                             "workbook, with -o FILE). Graphs (CONSTRUCT, DESCRIBE): ttl (the "
+                                             "default), nt, jsonld.")
 LIMIT = click.option("--limit", type=click.IntRange(min=0), default=None, help="Return at most N rows.")
 WHY = click.option("--why", is_flag=True,
                    help="Add, for each row, the claims it rests on: quote, section, footnote, source, status, grade.")
 
 
 
-def answer_options(command: Callable[..., None]) -> Callable[..., None]:
+def answer_options(command: Callable[..., None], fmt: Callable[..., Any] = ANSWER_FORMAT) -> Callable[..., None]:
     """The options of every command that answers with rows (`query`, `sparql`): format, limit, why, endpoint,
     timeout and output file."""
-    for option in (OUTPUT, TIMEOUT, ENDPOINT, WHY, LIMIT, FORMAT):
+    for option in (OUTPUT, TIMEOUT, ENDPOINT, WHY, LIMIT, fmt):
         command = option(command)
     return command
 
 
-EXACT_FORMATS = ("csv", "tsv", "json")
+def answer_or_graph_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`answer_options` for a command whose answer may also be a graph (`sparql`): `--format` takes the graph
+    formats too, and has no default (it depends on the query's form)."""
+    return answer_options(command, ANY_FORMAT)
 
 
-def _emit(text: str, output: Path | None, fmt: str = "text") -> None:
+EXACT_FORMATS = ("csv", "tsv", "json", *GRAPH_FORMATS)  # graph formats escape what a terminal obeys themselves
+
+
+def check_destination(fmt: str, output: Path | None) -> None:
+    """A workbook goes to a file: `-o FILE`, or `-o -` into a pipe, never onto a terminal (checked before the
+    question is asked)."""
+    from kg.files import is_stdout
+
+    if fmt in WORKBOOK_FORMATS and (output is None or (is_stdout(output) and sys.stdout.isatty())):
+        raise KgError(f"--format {fmt} writes a workbook, which a terminal cannot show: give -o FILE")
+
+
+def _emit(text: str | bytes, output: Path | None, fmt: str = "text") -> None:
     """Print, or write the file atomically (kg.files); `-o -` is standard output. Text for people has its
     control characters shown as escapes (a quote in the data cannot drive the terminal); CSV, TSV and JSON
-    keep every value exact."""
+    keep every value exact; a workbook (bytes) goes to its file as it is."""
+    if isinstance(text, bytes):
+        check_destination(fmt, output)
+        from kg.output import write_atomically
+
+        assert output is not None  # (check_destination)
+        write_atomically(output, text)
+        return
     if fmt not in EXACT_FORMATS:
         from kg.output import printable
 
@@ -81,6 +112,7 @@ class KgGroup(click.Group):
             raise
         except KgError as err:
             click.echo(f"kg: {one_line(str(err))}{_limit_hint(err)}{_listing_hint(err)}", err=True)
+            _excerpt(err)
             ctx.exit(err.exit_code)
         except (click.exceptions.Abort, click.ClickException):
             raise
@@ -97,12 +129,31 @@ class KgGroup(click.Group):
             ctx.exit(2)
 
 
+def _excerpt(err: KgError) -> None:
+    """Below a SPARQL syntax error, on a terminal only, the offending line with a caret: a person reads it there,
+    while a program reading standard error still gets one `kg:` line (the line and column are in it)."""
+    from kg.sparql import SparqlSyntaxError
+
+    if isinstance(err, SparqlSyntaxError) and sys.stderr.isatty():
+        from kg.output import terminal_width
+        from kg.syntax import excerpt
+
+        for line in excerpt(err, terminal_width()):
+            click.echo(line, err=True)
+
+
 def _say_note(ctx: click.Context) -> None:
-    """A note about the graph used (a part taken from the bundled graph), after the answer: on a failure the
-    one `kg:` line is the error's."""
-    note = (ctx.obj or {}).get("note")
-    if note:
-        click.echo(f"kg: {one_line(note)}", err=True)
+    """The notes about the answer — the graph used (a part taken from the bundled graph), what a name was
+    taken to mean, the defaults used — after the answer: on a failure the one `kg:` line is the error's."""
+    obj = ctx.obj or {}
+    for note in [obj.get("note"), *obj.get("notes", [])]:
+        if note:
+            click.echo(f"kg: {one_line(note)}", err=True)
+
+
+def add_note(ctx: click.Context, text: str) -> None:
+    """A note said on stderr after the answer (`note: …`), if the command succeeds."""
+    ctx.obj.setdefault("notes", []).append(f"note: {text}")
 
 
 def one_line(text: str) -> str:
@@ -127,7 +178,7 @@ def _limit_hint(err: KgError) -> str:
 
 
 LISTINGS = {"stored question": "`kg queries` lists them", "audit check": "`kg audit --list` names them",
-            "federated question": "`kg link federated` lists them"}
+            "federated question": "`kg link federated` lists them", "term": "`kg search TEXT` finds terms by name"}
 
 
 def _listing_hint(err: KgError) -> str:
@@ -185,13 +236,19 @@ def _engine(ctx: click.Context, endpoint: str | None, timeout: float) -> Engine:
 
 
 def run(argv: list[str] | None = None) -> None:
-    """The `kg` console entry point: the watchdog, and one `kg:` line for usage errors and closed pipes."""
+    """The `kg` console entry point: the watchdog, then `invoke`, and its code as the process's exit code."""
     global _GUARDED
     _GUARDED = True
+    sys.exit(invoke(argv))
+
+
+def invoke(argv: list[str] | None = None) -> int:
+    """Run the command line `argv` in this process and return its exit code, with one `kg:` line for usage
+    errors and closed pipes (what `run` does, without the watchdog a test process must not get)."""
     if sys.stdout is None or sys.stderr is None:  # started with a closed descriptor
         if sys.stderr is not None:
             sys.stderr.write("kg: standard output is closed: there is nowhere to write the answer\n")
-        sys.exit(2)
+        return 2
     code = 0
     try:
         outcome = main.main(args=argv, prog_name="kg", standalone_mode=False)
@@ -218,7 +275,7 @@ def run(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError, OSError):
         code = _closed_output()
-    sys.exit(code)
+    return code
 
 
 def _closed_output() -> int:

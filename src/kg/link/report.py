@@ -44,13 +44,16 @@ def totals(rows: list[tuple[str, int, int, int]]) -> tuple[int, int, int]:
     return sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows)
 
 
-def report_text(outcome: Outcome) -> str:
-    """`kg link report`: the counts per class, then every unlinked entity with the reasons."""
+def report_text(outcome: Outcome, width: int | None = None) -> str:
+    """`kg link report`: the counts per class, then every unlinked entity with the reasons, wrapped to `width`
+    (default: the terminal's)."""
+    from kg.output import wrap
+
     lines = [summary_table(outcome)]
     linked = outcome.linked_iris()
     for iri, reasons in sorted(outcome.reasons.items()):
         if iri not in linked:
-            lines.append(f"unlinked {outcome.entities[iri].label}: " + "; ".join(reasons))
+            lines += wrap(f"unlinked {outcome.entities[iri].label}: " + "; ".join(reasons), width, "    ", "")
     return "\n".join(lines) + "\n"
 
 
