@@ -98,11 +98,12 @@ def test_a_name_gives_the_answer_of_its_curie_and_says_so(cli: CliRunner) -> Non
      "kg: parameter 'entity': no entity, fact or claim matches 'https://w3id.org/crossroads-kg/id/place/almatyy'; "
      "nearest: place:almaty (Almaty)"),
     (["route-legs", "-p", "route=Almaty"], "kg: parameter 'route': no ckg:Route matches 'Almaty'"),
-    (["route-legs", "-p", "route=Uzbekistan"], "kg: parameter 'route': 'Uzbekistan' fits 3 names about as well: "
-     "route:caspian-ferry-route-via-uzbekistan"),
-    (["route-legs", "-p", "route=Caspian ferry route via Uzbekistan"],  # no route name has 'ferry': the nearest
-     "kg: parameter 'route': no ckg:Route matches 'Caspian ferry route via Uzbekistan'; "
-     "nearest: route:caspian-ferry-route-via-uzbekistan"),
+    (["route-legs", "-p", "route=Uzbekistan"], "kg: parameter 'route': 'Uzbekistan' is only part of the names of 3 "
+     "terms: route:caspian-ferry-route-via-uzbekistan"),  # three routes pass through Uzbekistan
+    (["route-legs", "-p", "route=Caspian ferry route"], "kg: parameter 'route': 'Caspian ferry route' fits 2 names "
+     "about as well: route:caspian-ferry-route-via-kyrgyzstan"),
+    (["route-legs", "-p", "route=Caspian bicycle route"], "kg: parameter 'route': no ckg:Route matches "
+     "'Caspian bicycle route'"),
     (["actor-facts", "-p", "actor=xyzzy"],
      "kg: parameter 'actor': no ckg:Actor matches 'xyzzy'; `kg search TEXT` finds terms by name\n"),
 ])

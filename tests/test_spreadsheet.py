@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,24 @@ def test_everything_about_khimprom_as_a_workbook(runner, tmp_path: Path) -> None
     why_csv = list(csv.DictReader(io.StringIO(runner.invoke(main, [*KHIMPROM, "--format", "csv"]).stdout)))
     assert [(r["why_claim"], r["why_claim_iri"], r["why_quote"]) for r in rows] == [
         (r["why_claim"], r["why_claim_iri"], r["why_quote"]) for r in why_csv]  # the CSV's values and IRI style
+
+
+def test_the_same_answer_is_the_same_bytes(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two runs, one workbook: no date but 1980-01-01 anywhere in it (the document's created and modified dates,
+    every zip entry's), and it still opens with the quotes and sources. (The dates are checked one by one, as
+    two runs within the same second would match anyway.)"""
+    runs = [tmp_path / "first.xlsx", tmp_path / "second.xlsx"]
+    for target in runs:
+        assert runner.invoke(main, [*KHIMPROM, "--format", "xlsx", "-o", str(target)]).exit_code == 0
+    assert runs[0].read_bytes() == runs[1].read_bytes()
+    with zipfile.ZipFile(runs[0]) as archive:
+        assert {entry.date_time for entry in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        core = archive.read("docProps/core.xml").decode()
+    assert re.findall(r"<dcterms:(\w+)[^>]*>([^<]*)<", core) == [("created", "1980-01-01T00:00:00Z"),
+                                                                ("modified", "1980-01-01T00:00:00Z")]
+    evidence = _sheets(runs[0])["evidence"]
+    rows = [dict(zip(evidence[0], row, strict=True)) for row in evidence[1:]]
+    assert SUPPLY in {r["why_quote"] for r in rows} and NOTE_61 in {r["why_sources"] for r in rows}
 
 
 def test_a_workbook_is_refused_to_a_terminal(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -6,13 +6,21 @@ replaced by the graph's words spelt most like it ('Kordai' → 'korday'), and th
 deterministic: a term whose whole name is TEXT first, then matches in names, then matches in quotes; within
 each, whole words before beginnings of words, then SQLite FTS5's bm25 (rarer words and shorter texts first),
 then the IRI. Each term is ranked by its best text. The index is `kg.search_index`.
+
+Each term shown comes with how many claims back it (`claim_counts`): the number of claims `kg why TERM` shows,
+by the same code (`kg.why.claims_shown`), so that the two never disagree. For an entity or a fact that is the
+claims behind it by the one definition, the stored question `evidence-for-entity`; for a claim, 1 (itself);
+for a citation, the claims citing it; for a source, the claims resting on it (through its citations and
+'Ibid.' notes); 0 for a term `kg why` does not explain (a report section, the report, a unit). Only the terms
+shown are counted: the count is a query over their claims, and a search finds up to hundreds of terms.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -20,6 +28,9 @@ from kg.errors import KgError
 from kg.graph import CKG
 from kg.query import Result
 from kg.search_index import WORD, Index, has_prefix, nearest, words
+
+if TYPE_CHECKING:
+    from kg.query import Engine
 
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 COLUMNS = ["term", "class", "claims", "field", "snippet"]
@@ -33,7 +44,6 @@ class Hit:
 
     term: str
     kind: str  # its most specific class
-    claims: int
     field: str
     snippet: str  # the text around the match, matched words in **…**
     tier: int  # 0: a whole name is the text searched for; 1: in a name; 2: in a quote
@@ -99,7 +109,7 @@ def search(index: Index, text: str, within: str | None = None) -> Found:
     for term, (tier, _, score, rowid) in ranked:
         item = index.texts[rowid]
         marked = snippet(item.text, lambda w: any(_matches(w, a, f) for a, f in zip(options, corrected, strict=True)))
-        hits.append(Hit(term, index.kind(term), index.claims.get(term, 0), item.field, marked, tier, score))
+        hits.append(Hit(term, index.kind(term), item.field, marked, tier, score))
     return Found(text, hits, corrections)
 
 
@@ -122,11 +132,21 @@ def snippet(text: str, matched: Callable[[str], bool], width: int = SNIPPET_WORD
     return ("…" if begin else "") + "".join(parts) + ("…" if end < len(source) else "")
 
 
-def to_result(found: Found, limit: int | None = None) -> Result:
-    """The hits as an answer (term, class, claims, field, snippet), the first `limit` of them."""
+def claim_counts(engine: Engine, terms: list[str]) -> dict[str, int]:
+    """How many claims back each of `terms`: the number `kg why` shows for it (see the module docstring), from
+    the two queries of `kg.why.claims_shown` whatever the number of terms."""
+    from kg.why import claims_shown
+
+    shown = claims_shown(engine, terms)
+    return {term: len(shown[term].claims) for term in terms}
+
+
+def to_result(found: Found, claims: Mapping[str, int], limit: int | None = None) -> Result:
+    """The first `limit` hits as an answer (term, class, claims, field, snippet), `claims` giving each one's
+    count (`claim_counts` of those terms)."""
     rows: list[list[ox.NamedNode | ox.BlankNode | ox.Literal | None]] = [
         [ox.NamedNode(hit.term), ox.NamedNode(hit.kind) if hit.kind else None,
-         ox.Literal(str(hit.claims), datatype=XSD_INTEGER), ox.Literal(hit.field), ox.Literal(hit.snippet)]
+         ox.Literal(str(claims[hit.term]), datatype=XSD_INTEGER), ox.Literal(hit.field), ox.Literal(hit.snippet)]
         for hit in found.hits[:limit]
     ]
     return Result(list(COLUMNS), rows)

@@ -1,12 +1,13 @@
 """The index behind `kg search` and name resolution: every name and quote of the graph, folded for matching.
 
 It is built per command from library queries run through the Engine (`search-names.rq`, `search-quotes.rq`,
-`search-classes.rq`, `search-claim-counts.rq`), so it answers the same on the embedded graph and on an
-endpoint, and is never stale. Matching works on *words*: a text is NFC-normalised, split at every character
-that is not a letter or a digit, and each word is folded (compatibility decomposition, combining marks
-dropped, case folded), so 'Kök-Tash', 'KOK tash' and 'kök-tash' are the same two words. The full-text part
-is SQLite's FTS5 (in the standard library) over the folded words, for bm25 ranking; the words themselves
-serve prefix and fuzzy matching (`kg.search`, `kg.search_names`).
+`search-classes.rq`), so it answers the same on the embedded graph and on an endpoint, and is never stale.
+Matching works on *words*: a text is NFC-normalised, split at every character that is not a letter or a
+digit, and each word is folded (compatibility decomposition, combining marks dropped, case folded), so
+'Kök-Tash', 'KOK tash' and 'kök-tash' are the same two words. The full-text part is SQLite's FTS5 (in the
+standard library) over the folded words, for bm25 ranking; the words themselves serve prefix and fuzzy
+matching (`kg.search`, `kg.search_names`). How many claims back a term is not the index's to say:
+`kg.search.claim_counts` asks `kg.why`, for the terms shown.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import bisect
 import re
 import sqlite3
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from kg.catalog import library
@@ -66,12 +67,11 @@ class Text:
 
 @dataclass
 class Index:
-    """The texts of a graph's terms, their classes and (for `kg search`) how many claims back each term."""
+    """The texts of a graph's terms and their classes."""
 
     texts: list[Text]
     types: dict[str, set[str]]  # the asserted classes of each term
     above: dict[str, set[str]]  # each class in use: itself and every class above it
-    claims: dict[str, int] = field(default_factory=dict)
 
     @cached_property
     def labels(self) -> dict[str, str]:
@@ -128,10 +128,10 @@ def nearest(word: str, vocabulary: list[str]) -> tuple[str, ...]:
     return tuple(sorted(choice for choice, edits, _ in found if edits == fewest))
 
 
-def build(engine: Engine, quotes: bool = True, classes: bool = True, counts: bool = False) -> Index:
+def build(engine: Engine, quotes: bool = True, classes: bool = True) -> Index:
     """The index of the graph `engine` answers for: its names; with `quotes`, the claims' quotes; with
-    `classes`, the classes above the classes in use (to filter by class and name the most specific one); with
-    `counts`, how many claims back each term. Name resolution needs only the names (a third of the work)."""
+    `classes`, the classes above the classes in use (to filter by class and name the most specific one). Name
+    resolution needs only the names (a third of the work)."""
     texts: set[Text] = set()
     types: dict[str, set[str]] = {}
     for row in records(engine.select(library("search-names").sparql)):
@@ -149,8 +149,5 @@ def build(engine: Engine, quotes: bool = True, classes: bool = True, counts: boo
     above: dict[str, set[str]] = {}
     for row in records(engine.select(library("search-classes").sparql)) if classes else []:
         above.setdefault(bound(row, "type").value, set()).add(bound(row, "class").value)
-    claims: dict[str, int] = {}
-    for row in records(engine.select(library("search-claim-counts").sparql)) if counts else []:
-        claims[bound(row, "thing").value] = int(bound(row, "claims").value)
     ordered = sorted(texts, key=lambda t: (t.term, NAME_FIELDS.index(t.field) if t.is_name else 9, t.text))
-    return Index(ordered, types, above, claims)
+    return Index(ordered, types, above)

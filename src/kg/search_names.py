@@ -11,15 +11,19 @@ something deciding:
 4. **nearest spelling** — as in 2, after replacing words that match nothing by their nearest spellings
    ('Kordai' → 'Korday').
 
-In steps 2–4 a name wins when the text covers more than twice as large a share of its words as of any other
-term's name: 'Burkin' is half of 'Egor Burkin' and a tenth of 'Egor Burkin reportedly flees to Mexico…',
-while 'Kazakh' is half of 'Kazakh customs' and a quarter of 'Kazakh Ministry of Interior', so it is
-ambiguous. Ambiguous and unknown names are errors that name the candidates or the nearest terms. The
-answer is a `Resolution` (data); the CLI says what a name was taken to mean.
+In steps 2–4 a name wins when it is the only term's that fits, or when the text covers at least half of its
+words and more than twice as large a share of them as of any other term's name: 'Burkin' is half of 'Egor
+Burkin' and a tenth of 'Egor Burkin reportedly flees to Mexico…', while 'Kazakh' is half of 'Kazakh customs'
+and a quarter of 'Kazakh Ministry of Interior', so it is ambiguous, and 'Uzbekistan' is a fifth of 'Caspian
+ferry route via Uzbekistan', too small a part to stand for it. Ambiguous and unknown names are errors that
+name the candidates or the nearest terms. The answer is a `Resolution` (data); the CLI says what a name was
+taken to mean. A CURIE with an unknown prefix ('drug:heroin') is an error, never read as a name, and the end
+of an IRI ('caspian-ferry-route-via-kyrgyzstan') names its term.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,6 +36,8 @@ from kg.query import Engine
 from kg.search_index import Index, build, words
 
 SHOWN = 8  # candidates or suggestions named in a message
+LABEL_ROOM = 48  # characters of a label shown beside its CURIE in a message
+SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)+$")  # the end of an IRI, e.g. caspian-ferry-route-via-kyrgyzstan
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,8 @@ class Resolution:
 
     given: str
     iri: str
-    how: str  # "iri" (an IRI or CURIE in the graph), "exact", "words", "prefix" or "nearest spelling"
+    how: str  # "iri" (an IRI or CURIE in the graph), "local name" (the end of one), "exact", "words", "prefix"
+    # or "nearest spelling"
     label: str = ""
     name: str = ""  # the name that matched (for a name)
 
@@ -56,7 +63,8 @@ class Ambiguous(KgError):
 def resolve(engine: Engine, text: str, within: str | None = None) -> Resolution:
     """The term `text` stands for (of class `within`, or a subclass, when given), or a KgError: Ambiguous,
     or NotFound (noun "term") with the nearest terms as suggestions."""
-    from kg.params import ABSOLUTE_IRI, expand
+    from kg.graph import PREFIXES
+    from kg.params import ABSOLUTE_IRI, CURIE, expand
 
     raw = text.strip()
     try:
@@ -64,6 +72,12 @@ def resolve(engine: Engine, text: str, within: str | None = None) -> Resolution:
     except UnicodeEncodeError:
         raise KgError("the term is not valid UTF-8 text") from None
     value = expand(raw)
+    curie = CURIE.match(raw)
+    if curie and value == raw and not ABSOLUTE_IRI.match(value) and curie.group(1) not in PREFIXES:
+        # 'drug:heroin' is written as a CURIE; read as a name it would be taken for whatever has those words
+        known = ", ".join(sorted(PREFIXES))
+        raise NotFound(f"{text!r} is written as a CURIE but {curie.group(1)!r} is not a known prefix "
+                       f"(known: {known})", "term", [])
     if ABSOLUTE_IRI.match(value):
         try:
             node = ox.NamedNode(value)
@@ -75,7 +89,21 @@ def resolve(engine: Engine, text: str, within: str | None = None) -> Resolution:
         raise unknown(index, text, within, _nearest_iris(index, value, within))
     if not words(raw):
         raise NotFound(f"no {_what(within)} matches {text!r}: it has no letters or digits", "term", [])
-    return resolve_name(build(engine, quotes=False, classes=within is not None), raw, within)
+    index = build(engine, quotes=False, classes=within is not None)
+    named = by_local_name(index, raw, within)
+    if named is not None:
+        return Resolution(raw, named, "local name", index.labels.get(named, ""))
+    return resolve_name(index, raw, within)
+
+
+def by_local_name(index: Index, text: str, within: str | None = None) -> str | None:
+    """The one term whose IRI ends in `text` ('caspian-ferry-route-via-kyrgyzstan', as people copy it from an
+    IRI), or None."""
+    if not SLUG.match(text):
+        return None
+    found = {t.term for t in index.texts if t.term.rsplit("/", 1)[-1].rsplit("#", 1)[-1] == text
+             and (within is None or within in index.classes(t.term))}
+    return found.pop() if len(found) == 1 else None
 
 
 def resolve_name(index: Index, text: str, within: str | None = None) -> Resolution:
@@ -110,11 +138,18 @@ def resolve_name(index: Index, text: str, within: str | None = None) -> Resoluti
             ranked = sorted(share, key=lambda term: (-share[term][0], term))
             top = share[ranked[0]][0]
             rivals = [term for term in ranked if share[term][0] * 2 >= top]
-            if len(rivals) == 1:
+            if len(share) == 1 or (len(rivals) == 1 and top >= Fraction(1, 2)):
                 return Resolution(text.strip(), ranked[0], how, index.labels.get(ranked[0], ""), share[ranked[0]][1])
+            if len(rivals) == 1:  # a small part of one name ('Uzbekistan' of 'Caspian ferry route via Uzbekistan')
+                raise Ambiguous(f"{text!r} is only part of the names of {_count(ranked)}: {_listed(index, ranked)}; "
+                                "give more of the name, or the CURIE", ranked)
             raise Ambiguous(f"{text!r} fits {len(rivals)} names about as well: {_listed(index, rivals)}; give one of "
                             "them (its CURIE, or more of its name)", rivals)
     raise unknown(index, text, within, _nearest_names(index, text, within))
+
+
+def _count(terms: list[str]) -> str:
+    return "one term" if len(terms) == 1 else f"{len(terms)} terms"
 
 
 def unknown(index: Index, text: str, within: str | None, nearest: list[str]) -> NotFound:
@@ -132,8 +167,17 @@ def _what(within: str | None) -> str:
 def _listed(index: Index, iris: list[str]) -> str:
     from kg.graph import compact
 
-    shown = [f"{compact(i)} ({index.labels[i]})" if index.labels.get(i) else compact(i) for i in iris[:SHOWN]]
+    shown = [f"{compact(i)} ({_short(index.labels[i])})" if index.labels.get(i) else compact(i)
+             for i in iris[:SHOWN]]
     return ", ".join(shown) + (f" and {len(iris) - SHOWN} more" if len(iris) > SHOWN else "")
+
+
+def _short(label: str, room: int = LABEL_ROOM) -> str:
+    """A label cut at a word to fit `room` characters in a one-line message."""
+    if len(label) <= room:
+        return label
+    cut = max(label.rfind(mark, 0, room) for mark in (" ", "–", "—", "/"))
+    return label[:cut if cut > room // 2 else room].rstrip(" ,;:–—-/") + "…"
 
 
 def _nearest_names(index: Index, text: str, within: str | None) -> list[str]:

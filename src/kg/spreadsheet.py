@@ -10,13 +10,27 @@ as escapes, as on a terminal. A value or a sheet beyond Excel's limits (32,767 c
 1,048,576 rows in a sheet) is an error, never a cut answer.
 
 openpyxl writes the workbook (write-only mode, so memory stays flat); `kg.files` writes the bytes atomically.
+
+The same answer is the same bytes, run after run and on an endpoint as on the embedded graph, so that a
+workbook can be compared, checksummed and tested like the CSV. openpyxl dates a workbook when it saves it —
+the document's created and modified dates in docProps/core.xml, and each zip entry — so `workbook` re-packs
+what openpyxl wrote with one fixed date, `FIXED_DATE`, 1980-01-01 00:00:00 (UTC), in all of those places.
+Why that date: a workbook is an answer, which depends on the graph and the question, not on the moment it was
+written (the real moment would make every run differ, and any other plausible date would be a false
+statement about the file); 1980-01-01 is the earliest date a zip entry can hold, the one reproducible builds
+use, so one date serves both, and it reads as "no date" rather than as a date. The entries keep openpyxl's
+order, names and contents (docProps/core.xml is openpyxl's own, written again with that date), with one file
+mode and one creating system, so the bytes do not depend on the machine either (beyond zlib's version).
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import math
 import re
+import stat
+import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +41,7 @@ from kg.query import Result, Term
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
+    from openpyxl.packaging.core import DocumentProperties
     from openpyxl.styles import Alignment
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -44,6 +59,8 @@ SHEET_ROWS = 1_048_576  # Excel's limit for the rows of one sheet (the header is
 WIDEST = 60  # no column is shown wider than this many characters (the text wraps in the cell)
 _TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")  # what a sheet's name may not hold
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+FIXED_DATE = datetime.datetime(1980, 1, 1)  # every date of a workbook, UTC (see the module docstring)
+CORE = "docProps/core.xml"  # the document properties, where openpyxl writes the created and modified dates
 
 
 @dataclass(frozen=True)
@@ -110,7 +127,26 @@ def workbook(sheets: list[Sheet]) -> bytes:
         book.create_sheet("answer")
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return _dated(buffer.getvalue(), book.properties)
+
+
+def _dated(saved: bytes, properties: DocumentProperties) -> bytes:
+    """The workbook openpyxl `saved`, re-packed with `FIXED_DATE` as its created and modified dates and as the
+    date of every zip entry (openpyxl sets the modified date as it saves, so the properties are written
+    again here, by openpyxl's own serializer)."""
+    from openpyxl.xml.functions import tostring
+
+    properties.created = properties.modified = FIXED_DATE
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(saved)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            data = tostring(properties.to_tree()) if entry.filename == CORE else source.read(entry)
+            info = zipfile.ZipInfo(entry.filename, date_time=FIXED_DATE.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, wherever it runs (ZipInfo takes the platform's)
+            info.external_attr = (stat.S_IFREG | 0o644) << 16  # one mode (openpyxl writes some from temp files)
+            target.writestr(info, data)
+    return out.getvalue()
 
 
 def _values(sheet: Sheet) -> list[list[Value]]:

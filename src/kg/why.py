@@ -72,11 +72,23 @@ def explain(engine: Engine, text: str) -> Explanation:
     return explanation
 
 
-def explain_many(engine: Engine, iris: list[str],
-                 grades: dict[str, Credibility] | None = None) -> dict[str, Explanation]:
-    """The evidence tree of each IRI of `iris` (one with no claims when none backs, cites or rests on it), from
-    the same five queries whatever their number: what each is, the claims behind each, the claims' evidence,
-    their hedges and conflicts, and the graph's credibility grades (unless `grades` are given)."""
+@dataclass
+class Shown:
+    """What `kg why` takes a term for (`kind`: "claim", `ENTITY`, "citation" or "source") and the claims it shows
+    for it: the claim itself, the claims behind the entity or fact (with how it takes part in each, `roles`), the
+    claims citing the citation, or the claims resting on the source (none: nothing `kg why` explains)."""
+
+    kind: str
+    claims: set[str]
+    label: str = ""
+    types: list[str] = field(default_factory=list)
+    roles: dict[str, list[str]] = field(default_factory=dict)
+
+
+def claims_shown(engine: Engine, iris: list[str]) -> dict[str, Shown]:
+    """For each IRI of `iris`, what `kg why` takes it for and which claims it shows (the evidence left out), from
+    two queries whatever their number: what each is, and the claims behind each (`claims_behind`). `kg search`
+    counts these claims, so that its count is the number of claims `kg why` shows."""
     from kg.graph import compact
 
     wanted = sorted(set(iris))
@@ -97,26 +109,37 @@ def explain_many(engine: Engine, iris: list[str],
             if row[key] is not None:
                 bucket[thing].add(_value(row[key]))
     behind = claims_behind(engine, wanted)
-    chosen: dict[str, tuple[str, set[str]]] = {}
+    out = {}
     for iri in wanted:
         if f"{CKG}Claim" in {t.replace("ckg:", CKG) for t in types[iri]}:
-            chosen[iri] = ("claim", {iri})
+            shown = Shown("claim", {iri})
         elif behind[iri]:
-            chosen[iri] = (ENTITY, set(behind[iri]))
+            shown = Shown(ENTITY, set(behind[iri]), roles={claim: b.roles for claim, b in behind[iri].items()})
         elif citing[iri]:
-            chosen[iri] = ("citation", citing[iri])
+            shown = Shown("citation", citing[iri])
         else:
-            chosen[iri] = ("source", resting[iri])
-    every = set().union(*(claims for _, claims in chosen.values()))
+            shown = Shown("source", resting[iri])
+        shown.label, shown.types = labels.get(iri, ""), sorted(types[iri])
+        out[iri] = shown
+    return out
+
+
+def explain_many(engine: Engine, iris: list[str],
+                 grades: dict[str, Credibility] | None = None) -> dict[str, Explanation]:
+    """The evidence tree of each IRI of `iris` (one with no claims when none backs, cites or rests on it), from
+    the same five queries whatever their number: what each is and the claims behind each (`claims_shown`), the
+    claims' evidence, their hedges and conflicts, and the graph's credibility grades (unless `grades` are given)."""
+    shown = claims_shown(engine, iris)
+    if not shown:
+        return {}
+    every = set().union(*(s.claims for s in shown.values()))
     grades = credibility_by_claim(engine) if grades is None else grades
     evidence = {item.claim: item for item in claims_by_iri(engine, every, grades)}
     out = {}
-    for iri in wanted:
-        kind, claims = chosen[iri]
-        items = [evidence[claim] for claim in sorted(claims) if claim in evidence]
-        roles = {claim: b.roles for claim, b in behind[iri].items()} if kind == ENTITY else {}
-        out[iri] = Explanation(iri=iri, label=labels.get(iri, ""), kind=kind, types=sorted(types[iri]),
-                               claims=items, facts=_facts(iri, items, roles))
+    for iri, s in shown.items():
+        items = [evidence[claim] for claim in sorted(s.claims) if claim in evidence]
+        out[iri] = Explanation(iri=iri, label=s.label, kind=s.kind, types=s.types, claims=items,
+                               facts=_facts(iri, items, s.roles))
     return out
 
 

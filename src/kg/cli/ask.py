@@ -108,7 +108,7 @@ def _answer_text(result: Result, fmt: str, engine: Engine, why: bool) -> str:
         return render(extended, fmt)
     parts = [render(result, fmt)]
     for number, (row, items) in enumerate(zip(result.rows, per_row, strict=True), start=1):
-        cells = " | ".join(human(t) for t in row if t is not None)
+        cells = " | ".join(text for text in (human(t) for t in row if t is not None) if text)  # no empty cells
         title = wrap(cells, terminal_width() - 2, "    ", f"row {number}: ")  # two lines at most, room for " …"
         parts.append("\n" + "\n".join(title[:2]) + (" …" if len(title) > 2 else "") + "\n")
         parts.append((to_text(items) if items else "    (no claim found for the terms of this row)") + "\n")

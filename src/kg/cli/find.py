@@ -50,12 +50,17 @@ def defaults_line(bound: Bound) -> str:
 def search_command(ctx: click.Context, text: tuple[str, ...], class_name: str | None, fmt: str, limit: int,
                    endpoint: str | None, timeout: float, output: Path | None) -> None:
     """Find the terms whose names, alternative names, aliases or quotes contain TEXT (case, accents and small
-    typos aside), best first, with their class and how many claims back them."""
+    typos aside), best first, with their class and how many claims back them.
+
+    The claims column is the number of claims `kg why TERM` shows: for an entity or a fact, the claims behind
+    it (the stored question evidence-for-entity); for a claim, 1; for a citation, the claims citing it; for a
+    source, the claims resting on it; 0 for anything `kg why` does not explain (a section, the report)."""
     from kg import search as searching
     from kg.output import render
     from kg.search_index import build
 
-    index = build(_engine(ctx, endpoint, timeout), counts=True)
+    engine = _engine(ctx, endpoint, timeout)
+    index = build(engine)
     within = searching.class_named(index, class_name) if class_name is not None else None
     found = searching.search(index, " ".join(text), within)
     for word, near in found.corrections.items():
@@ -64,4 +69,5 @@ def search_command(ctx: click.Context, text: tuple[str, ...], class_name: str | 
                  if near else f"no word in the graph starts with {word!r} or is spelt like it")
     if len(found.hits) > limit:
         add_note(ctx, f"the first {limit} of {len(found.hits)} matches (--limit N shows more)")
-    _emit(render(searching.to_result(found, limit), fmt), output, fmt)
+    shown = [hit.term for hit in found.hits[:limit]]
+    _emit(render(searching.to_result(found, searching.claim_counts(engine, shown), limit), fmt), output, fmt)
