@@ -2,7 +2,9 @@
 
 Every process is the installed console script (`Path(sys.executable).parent / "kg"`) with `KG_CACHE_DIR` in the
 test's tmp folder, started in its own session; whatever is still running when a test ends is killed by process
-group in a `finally`. The `kg stats --format json` checks after each kill run in-process (`check_stats`): they
+group in a `finally`. "The moment a temp file appears" or "OUT changes" is seen through inotify (tests/inotify.py),
+which wakes the test on the event instead of a loop that kept a core busy for the whole run of the process under
+test. The `kg stats --format json` checks after each kill run in-process (`check_stats`): they
 read what the killed process left on disk. No network is used. Loops are bounded and seeded (`random.Random`), so
 a failure repeats.
 
