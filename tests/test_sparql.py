@@ -283,3 +283,24 @@ def test_kg_prefixes_lists_every_prefix_in_each_format(runner, fmt: str) -> None
     else:
         assert [line.split()[0] for line in out.splitlines()] == [f"{p}:" for p in PREFIXES]
         assert max(len(line) for line in out.splitlines()) <= 80
+
+
+@pytest.mark.parametrize(("query", "absent"), [
+    ("SELECT ?x WHERE { ?x a ckg:Claimm }", ["ckg:Claimm"]),
+    ("SELECT ?x WHERE { ?x ckg:basedInn ?y . FILTER (DATATYPE(?y) = xsd:integer) }", ["ckg:basedInn"]),
+    ("ASK { actor:khimprom ckg:basedIn place:mars }", ["place:mars"]),
+    ("SELECT ?x WHERE { ?x a ckg:Claim ; ckg:section sec:nowhere }", ["sec:nowhere"]),
+    ("SELECT ?x WHERE { ?x a ckg:Seizure ; ckg:place place:china }", []),  # real terms, no such seizure
+])
+def test_an_empty_answer_names_the_terms_the_graph_does_not_hold(runner, query: str, absent: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """A misspelled class or property is no error in SPARQL, only an empty answer: kg says which terms occur
+    nowhere in the graph (a note on stderr; the answer and exit 0 are unchanged)."""
+    from kg.cli import main
+
+    result = runner.invoke(main, ["sparql", query, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if "occur" in line and "nowhere in the graph" in line]
+    if absent:
+        assert len(notes) == 1 and all(term in notes[0] for term in absent), result.stderr
+    else:
+        assert notes == [], result.stderr

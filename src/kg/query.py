@@ -308,3 +308,17 @@ def run_local(store: ox.Store, sparql: str, bindings: Bindings | None = None,
     """`LocalEngine(store).select(…)`: a question on an in-memory store."""
     return LocalEngine(store).select(sparql, bindings, limit)
 
+
+
+def absent_terms(engine: Engine, text: str, predeclared: dict[str, str]) -> list[str]:
+    """The IRIs the query `text` names (kg.sparql.iris_named) that occur nowhere in the graph `engine` answers
+    from: what to say when an answer is empty, for a misspelled class or property gives no rows and no error."""
+    from kg.catalog import library
+    from kg.sparql import iris_named
+
+    named = iris_named(text, predeclared)
+    if not named:
+        return []
+    found = engine.select(library("terms-present").sparql, {"node": [ox.NamedNode(iri) for iri in named]})
+    present = {row[0].value for row in found.rows if row[0] is not None}
+    return [iri for iri in named if iri not in present]

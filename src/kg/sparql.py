@@ -439,3 +439,42 @@ def bind_values(text: str, analysis: Analysis, bindings: Mapping[str, str | Sequ
     if analysis.group_is_subselect:
         return f"{text[:start]}{block}{{ {text[start:end]} }}{text[end:]}"
     return f"{text[:start]}{block}{text[start:]}"
+
+
+BUILT_IN = ("http://www.w3.org/2001/XMLSchema#",)  # datatypes: named by literals, never nodes of the graph
+
+
+def iris_named(text: str, predeclared: Mapping[str, str]) -> list[str]:
+    """The IRIs a query names as terms (in `<…>` or as prefixed names, expanded with the query's own PREFIX
+    lines, else `predeclared`), in order of first use; not the prologue's namespaces, not functions called
+    (`xsd:integer(?x)`), not XSD datatypes. (`kg sparql` says which of them occur nowhere in the graph, when an
+    answer is empty: a misspelled class gives no rows, and no error.)
+
+    >>> iris_named("PREFIX ex: <http://ex/> SELECT * { ?s a ex:Thing ; <http://ex/p> xsd:integer(?o) }", {})
+    ['http://ex/Thing', 'http://ex/p']
+    """
+    items = list(tokens(text))
+    declared: dict[str, str] = {}
+    found: dict[str, None] = {}
+    index = 0
+    while index < len(items):
+        token = items[index]
+        if token.keyword == "PREFIX" and index + 2 < len(items) and items[index + 1].kind == "pname":
+            declared[items[index + 1].text.rstrip(":")] = items[index + 2].text[1:-1]
+            index += 3
+            continue
+        if token.keyword == "BASE":
+            index += 2
+            continue
+        called = index + 1 < len(items) and items[index + 1].text == "("
+        iri = ""
+        if token.kind == "iri":
+            iri = token.text[1:-1]
+        elif token.kind == "pname":
+            prefix, _, local = token.text.partition(":")
+            namespace = declared.get(prefix, predeclared.get(prefix))
+            iri = namespace + local if namespace is not None else ""
+        if iri and "://" in iri and not called and not iri.startswith(BUILT_IN):
+            found.setdefault(iri)
+        index += 1
+    return list(found)

@@ -200,12 +200,21 @@ def sparql_command(ctx: click.Context, query_text: str | None, query_file: Path 
     named = contextlib.nullcontext() if query_file is None else \
         in_query_file("standard input" if str(query_file) == "-" else query_file, query_text)
     with named:  # a syntax error in a query file names the file
-        _answer_sparql(engine, query_text, fmt, limit, why, output, PREFIXES)
+        answer = _answer_sparql(engine, query_text, fmt, limit, why, output, PREFIXES)
+    if answer is not None and not answer.rows and not answer.boolean:
+        from kg.graph import compact
+        from kg.query import absent_terms
+
+        absent = [compact(iri) for iri in absent_terms(engine, query_text, PREFIXES)]
+        if absent:
+            add_note(ctx, f"{', '.join(absent)} {'occurs' if len(absent) == 1 else 'occur'} nowhere in the graph "
+                          "(a misspelling? `kg search TEXT` finds terms by name)")
 
 
 def _answer_sparql(engine: Engine, query_text: str, fmt: str | None, limit: int | None, why: bool,
-                   output: Path | None, prefixes: dict[str, str]) -> None:
-    """Rows for SELECT and ASK, a graph for CONSTRUCT and DESCRIBE, in `fmt` (by default a table or Turtle)."""
+                   output: Path | None, prefixes: dict[str, str]) -> Result | None:
+    """Rows for SELECT and ASK, a graph for CONSTRUCT and DESCRIBE, in `fmt` (by default a table or Turtle);
+    the rows are returned (None for a graph)."""
     prepared = engine.prepare(query_text, prefixes=prefixes)
     if prepared.form in ("CONSTRUCT", "DESCRIBE"):
         from kg.graph_answer import serialize
@@ -217,12 +226,14 @@ def _answer_sparql(engine: Engine, query_text: str, fmt: str | None, limit: int 
         if why:
             raise KgError(f"--why adds evidence to rows; a {prepared.form} query answers with a graph")
         _emit(serialize(engine.graph(prepared, limit), fmt, prefixes), output, fmt)
-        return
+        return None
     fmt = fmt or "table"
     if fmt in GRAPH_FORMATS:
         raise KgError(f"a {prepared.form} query answers with rows: --format {', '.join(ROW_FORMATS)} "
                       f"(--format {fmt} is for the graphs of CONSTRUCT and DESCRIBE)")
-    _emit(_answer(engine.rows(prepared, limit), fmt, engine, why, "answer"), output, fmt)
+    result = engine.rows(prepared, limit)
+    _emit(_answer(result, fmt, engine, why, "answer"), output, fmt)
+    return result
 
 
 @main.command("prefixes")
