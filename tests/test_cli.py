@@ -73,7 +73,6 @@ LOADING_COMMANDS = [
     (part, command)
     for part in ("data/triples/sections", "ontology")
     for command in (["validate"], ["stats"], ["query", "claims-by-section"], ["sparql", "ASK {}"], ["reason"])
-    if not (command == ["reason"] and part != "ontology")  # the reasoner reads the ontology only
 ]
 
 

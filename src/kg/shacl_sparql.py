@@ -1,9 +1,10 @@
 """The SHACL-AF shapes whose focus nodes come from a SPARQL query, evaluated on pyoxigraph.
 
-Eleven provenance shapes find their focus nodes with an `sh:SPARQLTarget` that selects only the offending
-nodes, and report them with `sh:sparql` constraints. pyshacl runs such queries on rdflib's SPARQL engine,
-which spent about 60% of a validation of the bundled graph on them (one target alone 2.1 s); pyoxigraph, the
-engine every question already runs on, answers them in milliseconds. So `split` takes those shapes out of the
+Twelve shapes (eleven of them on provenance, one on datatype ranges) find their focus nodes with an
+`sh:SPARQLTarget` that selects only the offending nodes, and report them with `sh:sparql` constraints.
+pyshacl runs such queries on rdflib's SPARQL engine, which spent about 60% of a validation of the bundled
+graph on them (one target alone 2.1 s); pyoxigraph, the engine every question already runs on, answers them
+in milliseconds. So `split` takes those shapes out of the
 shapes graph handed to pyshacl, and `evaluate` runs them here with SHACL's semantics as pyshacl implements
 them:
 
