@@ -238,6 +238,13 @@ def test_a_table_keeps_an_iri_whole_and_wraps_the_text_beside_it() -> None:
     ]
 
 
+def test_a_text_column_narrower_than_20_makes_records() -> None:
+    """At 55 columns the label column would get 15: a column of text one or two words wide reads worse than a
+    record (`kg search` showed a snippet a word a line beside a long CURIE)."""
+    table = result(["label", "iri"], [[ox.Literal("alpha beta gamma delta epsilon zeta eta theta"), KHIMPROM_CLAIM]])
+    assert to_table(table, width=55).splitlines()[0].startswith("-[ 1 ]")
+
+
 def test_records_put_a_value_too_long_for_its_place_on_the_next_line() -> None:
     """Three CURIEs of 37 characters cannot share 60 columns: records. Beside `claims | ` (9 characters) a
     value has 51; a longer one goes below its name, at the margin, whole."""

@@ -205,7 +205,7 @@ def to_markdown(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
-MIN_COLUMN = 12
+MIN_COLUMN = 20
 RECORD_INDENT = "  "  # the indent of a record's value shown below its column name
 
 

@@ -54,7 +54,8 @@ def search_command(ctx: click.Context, text: tuple[str, ...], class_name: str | 
 
     The claims column is the number of claims `kg why TERM` shows: for an entity or a fact, the claims behind
     it (the stored question evidence-for-entity); for a claim, 1; for a citation, the claims citing it; for a
-    source, the claims resting on it; 0 for anything `kg why` does not explain (a section, the report)."""
+    source, the claims resting on it; 0 for anything `kg why` does not explain (a section, the report). In the
+    snippet the matched words are marked **like this**."""
     from kg import search as searching
     from kg.output import render
     from kg.search_index import build
