@@ -145,6 +145,12 @@ def test_kg_why_answers_for_what_it_refused(runner, term: str, expected: dict[st
     text = runner.invoke(main, ["why", term])
     count = len(expected[answer["term"]])
     assert text.exit_code == 0 and f"rests on {count} claims about {len(answer['facts'])} facts" in text.stdout
+    # the claims by grade, counted from the JSON (each claim's grade is the weakest of its sources)
+    grades = defaultdict(int)
+    for claim in answer["claims"]:
+        grades[claim["grade"]] += 1
+    shown = " · ".join(f"{g} {grades[g]}" for g in sorted(grades))
+    assert f"claims by source grade: {shown}" in " ".join(text.stdout.split()), text.stdout[:600]
 
 
 def test_khimprom_supply_chain_is_linked_and_shown(runner, data_graph: rdflib.Graph) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ a word of a quote.
 
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -202,8 +203,13 @@ def explanation_to_text(explanation: Explanation, width: int | None = None) -> s
     verb = "rests on" if explanation.kind in ("claim", ENTITY) else "is cited by"
     lines += wrap(f"{verb} {count} claim{'s' if count != 1 else ''}"
                   + (f" about {facts} fact{'s' if facts != 1 else ''}" if explanation.kind == ENTITY else "")
-                  + f"; weakest source grade {explanation.grade}; weakest credibility {explanation.credibility}",
+                  + f"; weakest source grade\u00a0{explanation.grade}"
+                  + f"; weakest credibility\u00a0{explanation.credibility}",
                   width, "    ", "  ")
+    if count > 1:  # the weakest alone says little: nearly every term has one claim citing nothing (grade F)
+        grades = collections.Counter(item.grade for item in explanation.claims)
+        lines += wrap("claims by source grade: " + " · ".join(f"{g} {grades[g]}" for g in sorted(grades)),
+                      width, "    ", "  ")
     for fact in explanation.facts:
         lines.append("")
         lines += wrap(fact.about or compact(fact.iri), width, "  ", "")
