@@ -35,7 +35,7 @@ Commands' work
 - `kg.audit`      provenance audits: the catalog's checks and quote fixity; `kg.report_html` renders a page
 - `kg.validate`   SHACL validation with pyshacl, plus ill-typed literals; `kg.shacl_sparql` runs the shapes
                   whose targets are SPARQL queries on pyoxigraph (pyshacl's findings, ~2× faster)
-- `kg.reason`     OWL 2 DL reasoning with owlready2 + HermiT
+- `kg.reason`     OWL 2 DL reasoning over the ontology and the data with owlready2 + HermiT
 - `kg.load`       putting the graph into a server (Graph Store Protocol), verified
 - `kg.link`       offline links to open datasets (a package: entities, countries, places, substances,
                   records, Turtle writer, report with Jinja2 templates in `src/kg/templates/`)
