@@ -139,6 +139,15 @@ def _run(store, name: str) -> list[dict]:  # type: ignore[no-untyped-def]
     ("cad-seizure-2023-03-heroin-100kg", "ops-seizure-2023-02-heroin-100kg"),   # 100 kg heroin: March or February
     ("covid-knb-totals-2023-07-precursors", "ukr-mvd-precursors-2023-h1"),      # KNB 68 t against MVD 73 t
     ("home-emergency-law-adopted-2019", "home-emergency-law-dated-2018-12-27-note"),  # 2019 against note 39
+    # key findings 'relocated production' (stated) against the body's 'might have included … who relocated'
+    ("kf-russian-dtos-relocated-production", "ukr-dto-production-relocation"),
+    ("es-turkish-kurdish-most-significant-opiate-actors", "cad-kurdish-dtos-primary-actors"),  # 'Arguably'
+    ("kf-labs-increasing-size-number-scope", "covid-labs-three-fold-increase"),  # 'appear' against 24 → 70
+    ("concl-meth-hashish-increasingly-common", "kf-increase-meth-hashish-northern-route"),  # 'there are signs'
+    ("es-tajiks-organize-mid-level-wholesale", "cad-tajik-nationals-wholesale-organizers"),  # 'arguably', mid-level
+    ("fig-almaty-synthetic-consumption-hotspot", "home-almaty-consumption-hotspot-2017"),  # caption against 2017
+    ("es-kazakhstan-synthetic-consumption-increase", "rise-market-diversification-since-2015"),  # use or seizures
+    ("pol-koknar-weighing-daily-reporting", "pol-weakness-koknar-weight-inflation"),  # reported weights, rocks
 ])
 def test_known_conflicts_are_found(store, first: str, second: str) -> None:  # type: ignore[no-untyped-def]
     pairs = {frozenset((row["claim_a"], row["claim_b"])) for row in _run(store, "conflicting-claims")}

@@ -31,7 +31,7 @@ def test_the_bundled_catalog_holds_each_kind_and_each_name_once() -> None:
     catalog = load_catalog(ROOT / "queries")
     names = [q.name for q in catalog.entries]
     assert len(names) == len(set(names))
-    assert len(catalog.questions) == 42
+    assert len(catalog.questions) == 43
     assert len(catalog.checks) == 15
     assert {q.name for q in catalog.federated} == {"lab-places-wikidata", "seized-substances-chebi"}
     both = [q.name for q in catalog.questions if q.is_check]
