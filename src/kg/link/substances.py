@@ -12,6 +12,7 @@ Every structure is checked against a reference formula by the tests.
 from __future__ import annotations
 
 import csv
+import functools
 import importlib.resources
 import re
 import tempfile
@@ -93,10 +94,16 @@ def parse_names(names: Sequence[str]) -> list[str]:
     """OPSIN's SMILES for each systematic name, in one Java run for all of them ('' where a name does not parse).
 
     py2opsin passes the names through a file; it is made in a temporary folder so that runs never share or leave
-    one in the working directory."""
+    one in the working directory. The answers are kept for the process (a name always parses to the same
+    structure with one OPSIN jar): a second linking run in it, as `--check` and the tests make, starts no JVM."""
+    return list(_parse_names(tuple(names)))
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_names(names: tuple[str, ...]) -> tuple[str, ...]:
     opsin = need("py2opsin")
     if not names:
-        return []
+        return ()
     with tempfile.TemporaryDirectory(prefix="kg-opsin-") as folder, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # OPSIN's parse errors: reported below, name by name
         try:
@@ -105,7 +112,7 @@ def parse_names(names: Sequence[str]) -> list[str]:
             raise KgError(f"OPSIN needs a Java runtime (java on the PATH): {err.strerror}") from None
     if not isinstance(out, list) or len(out) != len(names):
         raise KgError("OPSIN failed to run (is a Java runtime, version 8 or newer, installed?)")
-    return [str(smiles).strip() for smiles in out]
+    return tuple(str(smiles).strip() for smiles in out)
 
 
 def compute(smiles: str) -> tuple[str, str, str]:
