@@ -249,17 +249,21 @@ def _select(store: ox.Store, text: str,
     return answer
 
 
-def _focus_nodes(store: ox.Store, shape: SparqlShape) -> list[ox.NamedNode | ox.BlankNode]:
-    found: dict[str, ox.NamedNode | ox.BlankNode] = {}
+Focus = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def _focus_nodes(store: ox.Store, shape: SparqlShape) -> list[Focus]:
+    """The target's `?this` values, any term (SHACL allows a literal focus node), in a fixed order."""
+    found: dict[str, Focus] = {}
     for solution in _select(store, shape.target):
         node = solution["this"]
-        if isinstance(node, (ox.NamedNode, ox.BlankNode)):
+        if isinstance(node, (ox.NamedNode, ox.BlankNode, ox.Literal)):
             found.setdefault(str(node), node)
     return [found[key] for key in sorted(found)]
 
 
 def _violations(store: ox.Store, shape: SparqlShape, constraint: Constraint,
-                focus: ox.NamedNode | ox.BlankNode, originals: Originals) -> list[Result]:
+                focus: Focus, originals: Originals) -> list[Result]:
     answer = _select(store, constraint.select, {ox.Variable("this"): focus})
     names = [v.value for v in answer.variables]
     seen: set[tuple[object, ...]] = set()
