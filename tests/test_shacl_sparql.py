@@ -85,3 +85,30 @@ def test_a_message_names_the_values_of_its_solution(layout) -> None:  # type: ig
     assert messages and all(m.startswith('Hedge cue "') and m.endswith('" does not occur in the claim\'s quote: '
                                                                        'a cue must be words of the quote.')
                             for m in messages), messages
+
+
+SHORT_NAMES = '''
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex: sh:declare [ sh:prefix "ex" ; sh:namespace "http://example.org/"^^xsd:anyURI ] .
+ex:ShortNameShape a sh:NodeShape ;
+  sh:target [ a sh:SPARQLTarget ; sh:prefixes ex: ;
+              sh:select """SELECT ?this WHERE { ?s ex:name ?this . FILTER (STRLEN(?this) < 3) }""" ] ;
+  sh:sparql [ a sh:SPARQLConstraint ; sh:prefixes ex: ; sh:message "name {$this} is too short" ;
+              sh:select """SELECT $this WHERE { }""" ] .
+'''
+
+
+def test_a_literal_the_target_selects_is_a_focus_node_as_for_pyshacl() -> None:
+    import pyshacl
+    import rdflib
+
+    shapes = rdflib.Graph().parse(data=SHORT_NAMES, format="turtle")
+    data = rdflib.Graph().parse(data='@prefix ex: <http://example.org/> . ex:a ex:name "xy" . ex:b ex:name "long" .',
+                                format="turtle")
+    _, report, _ = pyshacl.validate(data, shacl_graph=shapes, advanced=True)
+    expected = {str(m) for m in report.objects(None, rdflib.URIRef(shacl_sparql.SH + "resultMessage"))}
+    taken, _ = shacl_sparql.split(shapes)
+    found = shacl_sparql.evaluate(shacl_sparql.store_of(data), taken, data)
+    assert expected == {"name xy is too short"} == {r.message for r in found}
+    assert [r.focus for r in found] == [rdflib.Literal("xy")]
