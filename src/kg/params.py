@@ -127,7 +127,6 @@ def bind_in(engine: Engine, query: StoredQuery, given: dict[str, str]) -> Bound:
     """Terms for every parameter of `query`, as `bind`, where an IRI parameter also takes a name and must be
     in the graph `engine` answers for (a name is looked up in the parameter's class, when it has one)."""
     from kg.errors import NotFound
-    from kg.search_names import resolve
 
     values, defaults = _values(query, given)
     terms: dict[str, ox.NamedNode | ox.Literal] = {}
@@ -136,6 +135,8 @@ def bind_in(engine: Engine, query: StoredQuery, given: dict[str, str]) -> Bound:
         if param.type != "iri":
             terms[name] = to_term(param, raw)
             continue
+        from kg.search_names import resolve  # (only here: a question without an IRI parameter needs no index)
+
         try:
             resolution = resolve(engine, raw, param.of_class)
         except NotFound as err:

@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING
 import click
 
 from kg.cli.base import (
-    ENDPOINT,
     FINDINGS,
     GRAPH_FORMATS,
     OUTPUT,
     ROW_FORMATS,
-    TIMEOUT,
     WORKBOOK_FORMATS,
     _emit,
     _engine,
@@ -27,6 +25,7 @@ from kg.cli.base import (
     answer_or_graph_options,
     check_destination,
     main,
+    reading_options,
 )
 from kg.errors import KgError
 
@@ -38,9 +37,7 @@ if TYPE_CHECKING:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True,
               help="md: the coverage report (docs/coverage.md); with --by-section only.")
 @click.option("--by-section", is_flag=True, help="Claims, entities and citations per section of the report.")
-@ENDPOINT
-@TIMEOUT
-@OUTPUT
+@reading_options
 @click.pass_context
 def stats(ctx: click.Context, fmt: str, by_section: bool, endpoint: str | None, timeout: float,
           output: Path | None) -> None:
@@ -286,9 +283,7 @@ def _read_query_file(path: Path) -> str:
 @click.option("--list", "list_only", is_flag=True, help="List the checks and exit.")
 @click.option("--all", "everything", is_flag=True,
               help="Text: show every check and all findings (by default: error and warning findings only).")
-@ENDPOINT
-@TIMEOUT
-@OUTPUT
+@reading_options
 @click.pass_context
 def audit_command(ctx: click.Context, names: tuple[str, ...], fmt: str, fail_on: str, source_text: Path | None,
                   list_only: bool, everything: bool, endpoint: str | None, timeout: float,
@@ -311,9 +306,7 @@ def audit_command(ctx: click.Context, names: tuple[str, ...], fmt: str, fail_on:
 @main.command("why")
 @click.argument("term")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@ENDPOINT
-@TIMEOUT
-@OUTPUT
+@reading_options
 @click.pass_context
 def why_command(ctx: click.Context, term: str, fmt: str, endpoint: str | None, timeout: float,
                 output: Path | None) -> None:

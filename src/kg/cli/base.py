@@ -49,12 +49,20 @@ WHY = click.option("--why", is_flag=True,
 
 
 
+def reading_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options of every command that reads the graph (`stats`, `why`, `audit`, `search`, `link report`):
+    an endpoint instead of the embedded graph, its timeout, and an output file."""
+    for option in (OUTPUT, TIMEOUT, ENDPOINT):
+        command = option(command)
+    return command
+
+
 def answer_options(command: Callable[..., None], fmt: Callable[..., Any] = ANSWER_FORMAT) -> Callable[..., None]:
     """The options of every command that answers with rows (`query`, `sparql`): format, limit, why, endpoint,
     timeout and output file."""
-    for option in (OUTPUT, TIMEOUT, ENDPOINT, WHY, LIMIT, fmt):
+    for option in (WHY, LIMIT, fmt):
         command = option(command)
-    return command
+    return reading_options(command)
 
 
 def answer_or_graph_options(command: Callable[..., None]) -> Callable[..., None]:

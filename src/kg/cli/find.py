@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kg.cli.base import ENDPOINT, FORMAT, OUTPUT, TIMEOUT, _emit, _engine, add_note, main
+from kg.cli.base import FORMAT, _emit, _engine, add_note, main, reading_options
 
 if TYPE_CHECKING:
     from kg.params import Bound
@@ -43,9 +43,7 @@ def defaults_line(bound: Bound) -> str:
               help="Only terms of this class or a subclass: a CURIE, an IRI or a name (Place, ckg:City).")
 @FORMAT
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most N matches.")
-@ENDPOINT
-@TIMEOUT
-@OUTPUT
+@reading_options
 @click.pass_context
 def search_command(ctx: click.Context, text: tuple[str, ...], class_name: str | None, fmt: str, limit: int,
                    endpoint: str | None, timeout: float, output: Path | None) -> None:

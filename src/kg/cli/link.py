@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from kg.cli.base import ENDPOINT, FINDINGS, FORMAT, OUTPUT, TIMEOUT, _emit, _engine, _layout, main
+from kg.cli.base import FINDINGS, FORMAT, _emit, _engine, _layout, main, reading_options
 
 
 @main.group("link")
@@ -43,9 +43,7 @@ def link_offline_command(ctx: click.Context, enrich: bool, check: bool) -> None:
 @link_group.command("report")
 @click.option("--format", "fmt", type=click.Choice(["table", "md"]), default="table", show_default=True,
               help="md: the linking page (docs/linking.md).")
-@ENDPOINT
-@TIMEOUT
-@OUTPUT
+@reading_options
 @click.pass_context
 def link_report_command(ctx: click.Context, fmt: str, endpoint: str | None, timeout: float,
                         output: Path | None) -> None:
